@@ -1,0 +1,13 @@
+// Placeholder until the real program lands in this file.
+#include <cstdio>
+
+#include "cli/entry.h"
+
+namespace corral::cli {
+
+int ros_main(int, char**) {
+    std::fprintf(stderr, "ros: not part of this build yet\n");
+    return 1;
+}
+
+}  // namespace corral::cli
