@@ -102,6 +102,13 @@ struct RemoveRecord {
     std::string value;
 };
 
+// Who uses an image, for `remove`: docker's conflicts differ for running and stopped users.
+struct ImageUser {
+    std::string container_id;
+    bool running = false;
+};
+using ImageUserLookup = std::function<std::optional<ImageUser>(const std::string& image_id)>;
+
 struct ImportOptions {
     std::optional<std::string> reference;  // "name:tag" to tag the new image with
     std::vector<std::string> changes;  // docker import --change lines: "CMD [\"sh\"]", "ENV A=b"
@@ -165,6 +172,10 @@ class Store {
     ErrorOr<std::vector<RemoveRecord>> remove(
         std::string_view name, bool force,
         const std::function<bool(const std::string& image_id)>& in_use = {});
+    // As above with docker's exact conflicts: a running user blocks even a forced delete
+    // ("cannot be forced"), a stopped one blocks an unforced one ("must be forced").
+    ErrorOr<std::vector<RemoveRecord>> remove_image(std::string_view name, bool force,
+                                                    const ImageUserLookup& users);
     // Unpacked layer directories of the image, LOWEST first. overlayfs wants the reverse
     // order in lowerdir= (top first).
     ErrorOr<std::vector<std::string>> layer_dirs(std::string_view image_id) const;
