@@ -384,14 +384,17 @@ ErrorOr<void> Unpacker::finish() {
 struct HashingSource {
     archive* outer = nullptr;
     Sha256 hasher;
+    int64_t bytes = 0;
     char buffer[65536];
 };
 
 la_ssize_t read_uncompressed(archive*, void* context, const void** data) {
     auto* source = static_cast<HashingSource*>(context);
     la_ssize_t n = archive_read_data(source->outer, source->buffer, sizeof source->buffer);
-    if (n > 0)
+    if (n > 0) {
         source->hasher.update(source->buffer, static_cast<size_t>(n));
+        source->bytes += n;
+    }
     *data = source->buffer;
     return n;
 }
@@ -467,7 +470,9 @@ ErrorOr<UnpackResult> unpack_layer(int fd, const std::string& target,
         if (n == 0)
             break;
         source.hasher.update(drain, static_cast<size_t>(n));
+        source.bytes += n;
     }
+    result.tar_size = source.bytes;
     result.diff_id = source.hasher.digest();
     result.size = unpacker.size();
     return result;

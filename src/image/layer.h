@@ -27,8 +27,9 @@ struct UnpackOptions {
 };
 
 struct UnpackResult {
-    std::string diff_id;  // "sha256:<hex>" of the uncompressed tar stream
-    int64_t size = 0;     // bytes of regular file content
+    std::string diff_id;   // "sha256:<hex>" of the uncompressed tar stream
+    int64_t size = 0;      // bytes of regular file content
+    int64_t tar_size = 0;  // bytes of the uncompressed tar stream
     uint64_t entries = 0;
 };
 
