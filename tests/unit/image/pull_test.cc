@@ -238,6 +238,51 @@ TEST_F(PullTest, BearerTokenAuthAgainstATokenServer) {
     EXPECT_EQ(server.requests().size(), before);
 }
 
+TEST_F(PullTest, HttpsWithTheCaFileOfCertsD) {
+    std::string key = fs::join(sandbox_->path(), "server.key");
+    std::string cert = fs::join(sandbox_->path(), "server.pem");
+    auto generated = run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                          key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext",
+                          "subjectAltName=IP:127.0.0.1"});
+    ASSERT_TRUE(generated);
+    ASSERT_EQ(generated->exit_code, 0) << generated->err;
+    push("corral/tls:1");
+    registry_->stop();
+    auto secure = LocalRegistry::start(sandbox_->path(), storage_, {}, cert, key);
+    ASSERT_TRUE(secure);
+    std::string name = secure->host() + "/corral/tls:1";
+
+    // No CA for it: a loopback registry is spoken to over plain HTTP, which a TLS server refuses.
+    auto plain = store_->pull(name);
+    ASSERT_FALSE(plain);
+    EXPECT_NE(plain.error().message().find("http://" + secure->host()), std::string::npos)
+        << plain.error().message();
+
+    // A wrong CA: TLS verification fails, naming the URL.
+    std::string certs = fs::join(sandbox_->path(), "image/certs.d/" + secure->host());
+    ASSERT_TRUE(fs::mkdir_p(certs));
+    ASSERT_TRUE(fs::write_file_atomic(fs::join(certs, "ca.crt"),
+                                      *fs::read_file(fs::join(sandbox_->path(), "server.pem"))));
+    auto other_key = fs::join(sandbox_->path(), "other.key");
+    auto other_cert = fs::join(sandbox_->path(), "other.pem");
+    ASSERT_EQ(run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", other_key,
+                   "-out", other_cert, "-days", "1", "-subj", "/CN=other"})
+                  ->exit_code,
+              0);
+    auto reopened = Store::open(fs::join(sandbox_->path(), "image"));
+    ASSERT_TRUE(reopened);
+    auto pulled = (*reopened)->pull(name);
+    ASSERT_TRUE(pulled) << pulled.error().message();
+    EXPECT_EQ(pulled->id, image_.id);
+
+    ASSERT_TRUE(fs::write_file_atomic(fs::join(certs, "ca.crt"), *fs::read_file(other_cert)));
+    auto untrusted = (*reopened)->pull(secure->host() + "/corral/tls:2");
+    ASSERT_FALSE(untrusted);
+    EXPECT_EQ(untrusted.error().kind(), ErrorKind::unavailable);
+    EXPECT_NE(untrusted.error().message().find("https://" + secure->host()), std::string::npos)
+        << untrusted.error().message();
+}
+
 TEST(WwwAuthenticate, ParsesBearerAndBasicChallenges) {
     auto bearer = parse_www_authenticate(
         R"(Bearer realm="https://auth.example/token",service="registry.example",)"

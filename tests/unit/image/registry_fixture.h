@@ -77,14 +77,20 @@ inline std::string base64_encode(std::string_view data, bool url) {
 class LocalRegistry {
   public:
     static std::optional<LocalRegistry> start(const std::string& dir, const std::string& storage,
-                                              const std::string& extra = {}) {
+                                              const std::string& extra = {},
+                                              const std::string& tls_certificate = {},
+                                              const std::string& tls_key = {}) {
         LocalRegistry registry;
         registry.port_ = free_port();
         std::string config =
             "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n"
             "    rootdirectory: " +
             storage + "\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:" +
-            std::to_string(registry.port_) + "\n" + extra;
+            std::to_string(registry.port_) + "\n";
+        if (!tls_certificate.empty())
+            config +=
+                "  tls:\n    certificate: " + tls_certificate + "\n    key: " + tls_key + "\n";
+        config += extra;
         std::string config_path =
             fs::join(dir, "registry-" + std::to_string(registry.port_) + ".yml");
         if (!fs::write_file_atomic(config_path, config))
