@@ -28,36 +28,6 @@ std::vector<LogEntry> read_log(const std::string& path) {
     return entries;
 }
 
-// Everything a client receives until the shim closes the connection.
-struct Received {
-    std::string out;
-    std::string err;
-    std::optional<int> exit_code;
-};
-
-Received receive_all(ShimClient& client) {
-    Received received;
-    for (;;) {
-        auto event = client.read_event();
-        EXPECT_TRUE(event) << event.error().message();
-        if (!event || !*event)
-            return received;
-        switch ((*event)->kind) {
-            case ShimEvent::Kind::stdout_data:
-                received.out += (*event)->data;
-                break;
-            case ShimEvent::Kind::stderr_data:
-                received.err += (*event)->data;
-                break;
-            case ShimEvent::Kind::exit:
-                received.exit_code = (*event)->exit_code;
-                break;
-            case ShimEvent::Kind::start_result:
-                break;
-        }
-    }
-}
-
 TEST(Shim, EchoGoesToTheJsonLogAndTheExitCodeIsZero) {
     SKIP_UNLESS_WORLD();
     TestContainer container("echo", {"sh", "-c", "echo hello; echo oops >&2; printf tail"});

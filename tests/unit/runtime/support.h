@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -107,6 +108,53 @@ inline std::vector<std::string> read_lines(const std::string& path) {
         start = end + 1;
     }
     return lines;
+}
+
+// Everything a client receives until the shim closes the connection.
+struct Received {
+    std::string out;
+    std::string err;
+    std::optional<int> exit_code;
+};
+
+inline Received receive_all(ShimClient& client) {
+    Received received;
+    for (;;) {
+        auto event = client.read_event();
+        EXPECT_TRUE(event) << event.error().message();
+        if (!event || !*event)
+            return received;
+        switch ((*event)->kind) {
+            case ShimEvent::Kind::stdout_data:
+                received.out += (*event)->data;
+                break;
+            case ShimEvent::Kind::stderr_data:
+                received.err += (*event)->data;
+                break;
+            case ShimEvent::Kind::exit:
+                received.exit_code = (*event)->exit_code;
+                break;
+            case ShimEvent::Kind::start_result:
+                break;
+        }
+    }
+}
+
+// Creates, attaches, starts and waits: the container's whole output and exit code.
+inline Received run_container(TestContainer& container) {
+    auto shim = container.create();
+    EXPECT_TRUE(shim) << shim.error().message();
+    if (!shim)
+        return {};
+    auto client = ShimClient::connect(container.exec_root_dir, {true, true, false});
+    EXPECT_TRUE(client) << client.error().message();
+    if (!client)
+        return {};
+    auto started = client->start();
+    EXPECT_TRUE(started) << started.error().message();
+    auto received = receive_all(*client);
+    wait_exit(*shim, container.exec_root_dir);
+    return received;
 }
 
 }  // namespace corral::runtime::testing
