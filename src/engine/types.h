@@ -149,7 +149,7 @@ struct Container {
     ContainerState state;
     std::string log_path;
     std::vector<MountPoint> mounts;
-    // Set while the engine re-adopted the container's shim or supervises it.
+    // Exec instances of this container that the engine still remembers.
     std::vector<std::string> exec_ids;
 };
 
