@@ -18,10 +18,7 @@
 #include "base/error.h"
 #include "base/fd.h"
 #include "engine/types.h"
-
-namespace corral::image {
-class Store;
-}
+#include "image/store.h"
 
 namespace corral::engine {
 
@@ -204,6 +201,8 @@ class Engine {
 
     // For image removal: the id of a container that uses the image, if any (running first).
     virtual std::optional<std::string> image_in_use(const std::string& image_id) = 0;
+    // The same in the shape image::Store::remove_image takes (an image::ImageUserLookup).
+    virtual std::optional<image::ImageUser> image_user(const std::string& image_id) = 0;
 
     // Events. `since_ns` replays remembered events from then on; `until_ns` (0 = none) ends
     // the subscription. ErrorKind::too_large when there are too many subscribers.

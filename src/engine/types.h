@@ -21,6 +21,9 @@ struct MountSpec {
     std::string propagation;
     // tmpfs: "size=64m,mode=1777"-style options.
     std::string options;
+    // From the legacy Binds form ("-v /src:/dst"): a missing source directory is created, as
+    // docker does; from Mounts ("--mount type=bind") a missing source is an error.
+    bool create_source = false;
 };
 
 struct DeviceSpec {
