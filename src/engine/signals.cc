@@ -6,6 +6,7 @@
 #include <array>
 #include <charconv>
 #include <string>
+#include <tuple>
 #include <utility>
 
 namespace corral::engine {
@@ -50,8 +51,13 @@ ErrorOr<int> parse_signal(std::string_view text) {
         if (bare == signal_name)
             return value;
     // Real-time signals: RTMIN, RTMIN+N, RTMAX, RTMAX-N.
-    for (auto [prefix, base, direction] : {std::tuple{std::string_view("RTMIN"), SIGRTMIN, 1},
-                                           std::tuple{std::string_view("RTMAX"), SIGRTMAX, -1}}) {
+    struct RealTime {
+        std::string_view prefix;
+        int base;
+        int direction;
+    };
+    const RealTime real_time[] = {{"RTMIN", SIGRTMIN, 1}, {"RTMAX", SIGRTMAX, -1}};
+    for (const auto& [prefix, base, direction] : real_time) {
         if (bare.substr(0, prefix.size()) != prefix)
             continue;
         auto rest = bare.substr(prefix.size());
