@@ -187,6 +187,10 @@ LayerPins::~LayerPins() {
 
 void LayerPins::pin(const std::string& diff_id) {
     std::unique_lock lock(state_.mutex);
+    pin_locked(diff_id);
+}
+
+void LayerPins::pin_locked(const std::string& diff_id) {
     ++state_.pinned_layers[diff_id];
     pinned_.push_back(diff_id);
 }

@@ -74,6 +74,8 @@ class LayerPins {
     LayerPins(const LayerPins&) = delete;
     LayerPins& operator=(const LayerPins&) = delete;
     void pin(const std::string& diff_id);
+    // As pin, with the state's mutex already held exclusively.
+    void pin_locked(const std::string& diff_id);
 
   private:
     Store::State& state_;
