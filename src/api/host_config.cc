@@ -34,8 +34,7 @@ ErrorOr<engine::MountSpec> parse_mount(const nlohmann::json& item, const std::st
     mount.read_only = TRY(fields.boolean("ReadOnly"));
     TRY(fields.unsupported("Consistency", {"default", "consistent", "cached", "delegated"}));
     if (mount.target.empty() || mount.target.front() != '/')
-        return Error::invalid("invalid mount config: " + path +
-                              ".Target must be an absolute path");
+        return Error::invalid("invalid mount config: " + path + ".Target must be an absolute path");
     auto bind = TRY(fields.object("BindOptions"));
     mount.propagation = TRY(bind.string("Propagation"));
     if (!mount.propagation.empty() && !propagation_modes.count(mount.propagation))
@@ -110,8 +109,7 @@ ErrorOr<void> parse_log_config(Fields& fields, engine::LogConfig& log) {
                 return Error::invalid("invalid value for log-opt max-file: \"" + value + "\"");
             log.max_file = static_cast<int>(count);
         } else {
-            return Error::invalid("unknown log opt '" + key + "' for " + log.type +
-                                  " log driver");
+            return Error::invalid("unknown log opt '" + key + "' for " + log.type + " log driver");
         }
     }
     return fields.finish();
@@ -133,8 +131,9 @@ ErrorOr<void> parse_restart_policy(Fields& fields, engine::RestartPolicy& policy
         return Error::invalid("invalid restart policy: unknown policy '" + name +
                               "'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'");
     if (retries != 0 && policy.name != Name::on_failure)
-        return Error::invalid("invalid restart policy: maximum retry count can only be used with "
-                              "'on-failure'");
+        return Error::invalid(
+            "invalid restart policy: maximum retry count can only be used with "
+            "'on-failure'");
     policy.maximum_retry_count = static_cast<int>(retries);
     return fields.finish();
 }
@@ -157,8 +156,8 @@ ErrorOr<void> parse_devices(const nlohmann::json* list, const std::string& path,
         if (device.container_path.empty())
             device.container_path = device.host_path;
         if (device.container_path.front() != '/')
-            return Error::invalid("invalid device path in container: \"" +
-                                  device.container_path + "\"");
+            return Error::invalid("invalid device path in container: \"" + device.container_path +
+                                  "\"");
         if (!permissions.empty()) {
             for (char c : permissions) {
                 if (c != 'r' && c != 'w' && c != 'm')
@@ -174,8 +173,7 @@ ErrorOr<void> parse_devices(const nlohmann::json* list, const std::string& path,
 ErrorOr<void> parse_tmpfs(Fields& fields, std::vector<engine::MountSpec>& mounts) {
     for (const auto& [target, options] : TRY(fields.string_map("Tmpfs"))) {
         if (target.empty() || target.front() != '/')
-            return Error::invalid("invalid tmpfs mount: " + target +
-                                  " is not an absolute path");
+            return Error::invalid("invalid tmpfs mount: " + target + " is not an absolute path");
         engine::MountSpec mount;
         mount.type = engine::MountSpec::Type::tmpfs;
         mount.target = target;
@@ -189,8 +187,8 @@ ErrorOr<void> parse_tmpfs(Fields& fields, std::vector<engine::MountSpec>& mounts
 
 ErrorOr<uint64_t> parse_size(std::string_view text, std::string_view field) {
     auto invalid = [&] {
-        return Error::invalid("invalid size for " + std::string(field) + ": '" +
-                              std::string(text) + "'");
+        return Error::invalid("invalid size for " + std::string(field) + ": '" + std::string(text) +
+                              "'");
     };
     size_t digits = 0;
     uint64_t value = 0;
@@ -233,15 +231,15 @@ ErrorOr<engine::MountSpec> parse_bind(std::string_view bind) {
     size_t start = 0;
     while (true) {
         size_t colon = bind.find(':', start);
-        parts.emplace_back(bind.substr(start, colon == std::string_view::npos ? colon
-                                                                               : colon - start));
+        parts.emplace_back(
+            bind.substr(start, colon == std::string_view::npos ? colon : colon - start));
         if (colon == std::string_view::npos)
             break;
         start = colon + 1;
     }
     auto invalid = [&](std::string_view why) {
-        return Error::invalid("invalid volume specification: '" + std::string(bind) + "': " +
-                              std::string(why));
+        return Error::invalid("invalid volume specification: '" + std::string(bind) +
+                              "': " + std::string(why));
     };
     if (parts.size() < 2 || parts.size() > 3)
         return invalid("expected source:destination[:options]");
@@ -258,8 +256,7 @@ ErrorOr<engine::MountSpec> parse_bind(std::string_view bind) {
     } else {
         mount.type = engine::MountSpec::Type::volume;
         for (char c : mount.source) {
-            if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' ||
-                  c == '-'))
+            if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-'))
                 return invalid("invalid volume name");
         }
     }
@@ -354,15 +351,40 @@ ErrorOr<void> parse_host_config(Fields& fields, engine::HostConfig& host) {
     TRY(fields.unsupported("Runtime", {"runc", "crun"}));
     TRY(fields.unsupported("Isolation", {"default"}));
     // Features this engine does not offer: accepted at their zero value only.
-    for (const char* key :
-         {"PortBindings", "PublishAllPorts", "Links", "VolumeDriver", "DnsOptions", "Cgroup",
-          "CgroupParent", "OomScoreAdj", "SecurityOpt", "StorageOpt", "UsernsMode",
-          "Annotations", "BlkioWeight", "BlkioWeightDevice", "BlkioDeviceReadBps",
-          "BlkioDeviceWriteBps", "BlkioDeviceReadIOps", "BlkioDeviceWriteIOps",
-          "CpuRealtimePeriod", "CpuRealtimeRuntime", "CpusetMems", "DeviceCgroupRules",
-          "DeviceRequests", "KernelMemory", "KernelMemoryTCP", "MemoryReservation",
-          "OomKillDisable", "Ulimits", "CpuCount", "CpuPercent", "IOMaximumIOps",
-          "IOMaximumBandwidth", "MaskedPaths", "ReadonlyPaths"})
+    for (const char* key : {"PortBindings",
+                            "PublishAllPorts",
+                            "Links",
+                            "VolumeDriver",
+                            "DnsOptions",
+                            "Cgroup",
+                            "CgroupParent",
+                            "OomScoreAdj",
+                            "SecurityOpt",
+                            "StorageOpt",
+                            "UsernsMode",
+                            "Annotations",
+                            "BlkioWeight",
+                            "BlkioWeightDevice",
+                            "BlkioDeviceReadBps",
+                            "BlkioDeviceWriteBps",
+                            "BlkioDeviceReadIOps",
+                            "BlkioDeviceWriteIOps",
+                            "CpuRealtimePeriod",
+                            "CpuRealtimeRuntime",
+                            "CpusetMems",
+                            "DeviceCgroupRules",
+                            "DeviceRequests",
+                            "KernelMemory",
+                            "KernelMemoryTCP",
+                            "MemoryReservation",
+                            "OomKillDisable",
+                            "Ulimits",
+                            "CpuCount",
+                            "CpuPercent",
+                            "IOMaximumIOps",
+                            "IOMaximumBandwidth",
+                            "MaskedPaths",
+                            "ReadonlyPaths"})
         TRY(fields.unsupported(key));
     return {};
 }
@@ -375,10 +397,10 @@ ErrorOr<void> parse_networking_config(Fields& fields, const std::string& network
         return Error::invalid(
             "invalid value for NetworkingConfig.EndpointsConfig: expected an object");
     for (const auto& [network, settings] : endpoints->items()) {
-        bool own_network = network == network_mode ||
-                           (network == "default" && (network_mode.empty() ||
-                                                     network_mode == "bridge")) ||
-                           network == "bridge" || network == "host" || network == "none";
+        bool own_network =
+            network == network_mode ||
+            (network == "default" && (network_mode.empty() || network_mode == "bridge")) ||
+            network == "bridge" || network == "host" || network == "none";
         if (!own_network)
             return Error::invalid("NetworkingConfig.EndpointsConfig." + network +
                                   ": networks are not supported by this engine");
@@ -393,8 +415,7 @@ ErrorOr<void> check_host_config(const engine::CreateRequest& request) {
     const auto& host = request.host_config;
     const auto& resources = host.resources;
     if (host.auto_remove && host.restart_policy.name != engine::RestartPolicy::Name::no)
-        return Error::invalid(
-            "can't create 'AutoRemove' container with restart policy");
+        return Error::invalid("can't create 'AutoRemove' container with restart policy");
     if (resources.memory > 0 && resources.memory < 6 * 1024 * 1024)
         return Error::invalid("Minimum memory limit allowed is 6MB");
     if (resources.memory_swap > 0 && resources.memory > resources.memory_swap)
@@ -404,8 +425,7 @@ ErrorOr<void> check_host_config(const engine::CreateRequest& request) {
         return Error::invalid(
             "You should always set the Memory limit when using Memoryswap limit, see usage");
     if (resources.nano_cpus > 0 && (resources.cpu_period > 0 || resources.cpu_quota > 0))
-        return Error::invalid(
-            "Conflicting options: Nano CPUs and CPU Period cannot both be set");
+        return Error::invalid("Conflicting options: Nano CPUs and CPU Period cannot both be set");
     if (resources.cpu_quota > 0 && resources.cpu_quota < 1000)
         return Error::invalid("CPU cfs quota can not be less than 1ms (i.e. 1000)");
     if (resources.cpu_period > 0 && resources.cpu_period < 1000)

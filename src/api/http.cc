@@ -45,6 +45,15 @@ std::string Request::query_value(const std::string& key) const {
     return it == query.end() ? std::string() : it->second;
 }
 
+std::vector<std::string> Request::query_values(std::string_view key) const {
+    std::vector<std::string> values;
+    for (const auto& [name, value] : query_pairs) {
+        if (name == key)
+            values.push_back(value);
+    }
+    return values;
+}
+
 bool Request::wants_upgrade() const {
     return contains_token(header("connection"), "upgrade") &&
            contains_token(header("upgrade"), "tcp");

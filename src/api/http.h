@@ -23,8 +23,9 @@ struct Request {
     std::string target;       // as sent: "/v1.41/containers/json?all=1"
     std::string path;         // decoded, without query and version prefix: "/containers/json"
     std::string api_version;  // "1.41" from the "/v1.41" prefix; empty without one
-    std::map<std::string, std::string> query;   // decoded; the last of repeated keys wins
-    HeaderList headers;                         // names lowercased
+    std::map<std::string, std::string> query;  // decoded; the last of repeated keys wins
+    std::vector<std::pair<std::string, std::string>> query_pairs;  // all, in order
+    HeaderList headers;                                            // names lowercased
     std::map<std::string, std::string> params;  // path pattern captures: "id", "name"
     std::string body;                           // the whole body, for routes that buffer it
     bool keep_alive = true;
@@ -34,6 +35,8 @@ struct Request {
     // The value of a query parameter, or "" when absent.
     std::string query_value(const std::string& key) const;
     bool has_query(const std::string& key) const { return query.count(key) != 0; }
+    // Every value of a repeated parameter ("names=a&names=b").
+    std::vector<std::string> query_values(std::string_view key) const;
     // "Connection: Upgrade" with "Upgrade: tcp": the docker client's hijack request.
     bool wants_upgrade() const;
 };
@@ -59,6 +62,10 @@ class Exchange {
                                        const HeaderList& extra_headers = {}) = 0;
     virtual ErrorOr<void> write(std::string_view data) = 0;
     virtual ErrorOr<void> end_stream() = 0;
+    // A response whose body the caller writes straight to the returned socket (blocking), ended
+    // by closing the connection: for large bodies produced by code that writes to an fd
+    // (image save), without a copy through the server.
+    virtual ErrorOr<int> begin_unframed(int status, std::string_view content_type) = 0;
     // True once anything of the response was sent (an error can no longer become a status).
     virtual bool response_started() const = 0;
 

@@ -197,6 +197,19 @@ class Connection final : public Exchange {
         return {};
     }
 
+    ErrorOr<int> begin_unframed(int status, std::string_view content_type) override {
+        if (started_)
+            return Error::internal("response already started");
+        started_ = true;
+        finished_ = true;
+        close_after_ = true;
+        std::string head = response_head(status, content_type, {});
+        head += "\r\n";
+        TRY(send_all(head));
+        set_nonblocking(fd_.get(), false);
+        return fd_.get();
+    }
+
     bool response_started() const override { return started_; }
 
     ErrorOr<size_t> read_body(std::span<char> buffer) override {
@@ -351,8 +364,11 @@ class Connection final : public Exchange {
         }
         request_.api_version = version;
         request_.path = rest;
-        if (question != std::string_view::npos)
-            request_.query = TRY(parse_query(target.substr(question + 1)));
+        if (question != std::string_view::npos) {
+            request_.query_pairs = TRY(parse_query(target.substr(question + 1)));
+            for (const auto& [key, value] : request_.query_pairs)
+                request_.query[key] = value;
+        }
         return router_.match(request_.method, request_.path);
     }
 
@@ -454,7 +470,8 @@ class Connection final : public Exchange {
 
     void reset_request_state() {
         request_ = Request{};
-        started_ = streaming_ = finished_ = chunked_ = close_after_ = false;
+        started_ = streaming_ = finished_ = chunked_ = false;
+        close_after_ = false;
         body_parser_.reset();
     }
 
@@ -471,7 +488,8 @@ class Connection final : public Exchange {
     bool streaming_ = false;
     bool finished_ = false;
     bool chunked_ = false;
-    bool close_after_ = false;
+    // Also set by a body-reading thread (image load) while the handler writes.
+    std::atomic<bool> close_after_ = false;
     bool hijacked_ = false;
 };
 

@@ -200,7 +200,9 @@ ErrorOr<void> Fields::unsupported(std::string_view key,
                      value->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + ")"};
 }
 
-void Fields::ignore(std::string_view key) { (void)take(key); }
+void Fields::ignore(std::string_view key) {
+    (void)take(key);
+}
 
 ErrorOr<void> Fields::finish() const {
     if (!object_->is_object())

@@ -26,7 +26,7 @@ ErrorOr<nlohmann::json> parse_json_body(std::string_view text, bool allow_empty 
 bool is_zero_value(const nlohmann::json& value);
 
 class Fields {
-public:
+  public:
     // `object` must be an object or null (null reads as an empty object).
     static ErrorOr<Fields> of(const nlohmann::json& object, std::string path);
 
@@ -51,7 +51,8 @@ public:
     ErrorOr<Fields> object(std::string_view key);
 
     // A field this engine accepts only at its zero value (or equal to `allowed`).
-    ErrorOr<void> unsupported(std::string_view key, const std::vector<nlohmann::json>& allowed = {});
+    ErrorOr<void> unsupported(std::string_view key,
+                              const std::vector<nlohmann::json>& allowed = {});
     // A field that is accepted and has no effect here, whatever its value.
     void ignore(std::string_view key);
     // Fails naming the first field that was not read.
@@ -61,7 +62,7 @@ public:
     std::string field_path(std::string_view key) const;
     const std::string& path() const { return path_; }
 
-private:
+  private:
     Fields(const nlohmann::json* object, std::string path)
         : object_(object), path_(std::move(path)) {}
     const nlohmann::json* object_;

@@ -110,8 +110,8 @@ ErrorOr<std::string> percent_decode(std::string_view text, bool plus_as_space) {
     return out;
 }
 
-ErrorOr<std::map<std::string, std::string>> parse_query(std::string_view query) {
-    std::map<std::string, std::string> values;
+ErrorOr<std::vector<std::pair<std::string, std::string>>> parse_query(std::string_view query) {
+    std::vector<std::pair<std::string, std::string>> values;
     size_t count = 0;
     size_t start = 0;
     while (start < query.size()) {
@@ -129,7 +129,7 @@ ErrorOr<std::map<std::string, std::string>> parse_query(std::string_view query) 
         std::string value;
         if (equals != std::string_view::npos)
             value = TRY(percent_decode(pair.substr(equals + 1), true));
-        values[std::move(key)] = std::move(value);
+        values.emplace_back(std::move(key), std::move(value));
     }
     return values;
 }

@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/error.h"
@@ -20,8 +21,8 @@ ErrorOr<std::string> percent_decode(std::string_view text, bool plus_as_space);
 inline constexpr size_t max_query_parameters = 64;
 inline constexpr size_t max_filter_values = 256;
 
-// "a=1&b=x%20y" → {a: "1", b: "x y"}; the last of repeated keys wins.
-ErrorOr<std::map<std::string, std::string>> parse_query(std::string_view query);
+// "a=1&b=x%20y&a=2" → [{a, "1"}, {b, "x y"}, {a, "2"}], in order.
+ErrorOr<std::vector<std::pair<std::string, std::string>>> parse_query(std::string_view query);
 
 // The Engine API's boolean: "", "0", "no", "false" and "none" (any case) are false, anything
 // else is true.
