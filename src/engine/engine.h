@@ -129,11 +129,11 @@ struct RemoveOptions {
 // Which events a subscriber wants (docker's /events filters, decoded); each list, when not
 // empty, must match.
 struct EventFilters {
-    std::vector<std::string> types;       // "container", "image", ...
-    std::vector<std::string> actions;     // docker's "event" filter: "start", "die", ...
-    std::vector<std::string> containers;  // id, id prefix or name
-    std::vector<std::string> images;      // the "image" attribute, or the id for image events
-    std::vector<std::string> labels;      // "key" or "key=value"
+    std::vector<std::string> types{};       // "container", "image", ...
+    std::vector<std::string> actions{};     // docker's "event" filter: "start", "die", ...
+    std::vector<std::string> containers{};  // id, id prefix or name
+    std::vector<std::string> images{};      // the "image" attribute, or the id for image events
+    std::vector<std::string> labels{};      // "key" or "key=value"
 };
 
 class EventSubscription {

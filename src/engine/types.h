@@ -159,11 +159,11 @@ struct Container {
 // Filters of `ps` (docker's "filters" query parameter, already decoded).
 struct ListOptions {
     bool all = false;
-    std::vector<std::string> labels;     // "key" or "key=value"; all must match
-    std::vector<std::string> names;      // substring match on the name
-    std::vector<std::string> ids;        // prefix match on the id
-    std::vector<std::string> statuses;   // "created", "running", "exited", ...
-    std::vector<std::string> ancestors;  // image name or id
+    std::vector<std::string> labels{};     // "key" or "key=value"; all must match
+    std::vector<std::string> names{};      // substring match on the name
+    std::vector<std::string> ids{};        // prefix match on the id
+    std::vector<std::string> statuses{};   // "created", "running", "exited", ...
+    std::vector<std::string> ancestors{};  // image name or id
     int limit = -1;
 };
 

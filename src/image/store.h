@@ -184,8 +184,10 @@ class Store {
     ErrorOr<PullResult> pull(std::string_view reference, const RegistryAuth& auth = {},
                              const ProgressSink& progress = {});
 
-  private:
+      // Opaque: defined in store_state.h, internal to the image module.
     struct State;
+
+private:
     explicit Store(std::unique_ptr<State> state);
     std::unique_ptr<State> state_;
 };
