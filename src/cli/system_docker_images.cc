@@ -8,9 +8,9 @@
 #include <set>
 
 #include "base/sys.h"
-#include "cli/docker_stream.h"
 #include "cli/system_docker_commands.h"
 #include "cli/system_docker_format.h"
+#include "cli/system_docker_stream.h"
 
 namespace corral::cli {
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "base/sys.h"
-#include "cli/docker_stream.h"
+#include "cli/system_docker_stream.h"
 
 namespace corral::cli {
 
