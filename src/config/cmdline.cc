@@ -68,9 +68,8 @@ KernelCmdline parse_kernel_cmdline(std::string_view cmdline) {
         size_t equals = word.find('=');
         std::string_view key = word.substr(0, equals);
         Value value = equals == std::string_view::npos ? Value::boolean(true)
-                      : equals + 1 == word.size()
-                          ? Value::string("")
-                          : parse_value_text(word.substr(equals + 1));
+                      : equals + 1 == word.size()      ? Value::string("")
+                                                       : parse_value_text(word.substr(equals + 1));
         if (key.empty() || key.ends_with('.') || key == "rancher") {
             result.rejected.push_back(std::string(raw) + ": no key");
             continue;

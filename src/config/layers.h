@@ -41,8 +41,8 @@ struct Layer {
 
 struct LoadedConfig {
     Value merged;
-    std::vector<Layer> layers;      // those that applied, in merge order
-    std::vector<Problem> problems;  // schema problems, per layer with its own line numbers
+    std::vector<Layer> layers;        // those that applied, in merge order
+    std::vector<Problem> problems;    // schema problems, per layer with its own line numbers
     std::vector<std::string> errors;  // layers skipped: unreadable or not YAML
 
     CloudConfig typed() const { return to_cloud_config(merged); }

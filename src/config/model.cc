@@ -73,7 +73,8 @@ NetworkConfig read_network(const Value& map) {
         read(*dns, "search", network.dns.search);
         read(*dns, "domain", network.dns.domain);
     }
-    if (const Value* interfaces = child(map, "interfaces"); interfaces && interfaces->is_mapping()) {
+    if (const Value* interfaces = child(map, "interfaces");
+        interfaces && interfaces->is_mapping()) {
         for (const auto& [name, item] : interfaces->entries()) {
             InterfaceConfig config;
             read(item, "match", config.match);

@@ -127,8 +127,8 @@ const Schema service_schema{Type::record, service_fields};
 const Schema services_schema{Type::map_of, {}, &service_schema};
 
 const Field file_fields[] = {
-    {"append", &boolean_schema},   {"container", &string_schema}, {"content", &string_schema},
-    {"encoding", &string_schema},  {"owner", &string_schema},     {"path", &string_schema},
+    {"append", &boolean_schema},     {"container", &string_schema}, {"content", &string_schema},
+    {"encoding", &string_schema},    {"owner", &string_schema},     {"path", &string_schema},
     {"permissions", &string_schema},
 };
 const Schema file_schema{Type::record, file_fields};
@@ -184,11 +184,11 @@ const Schema modem_schema{Type::record, modem_fields};
 const Schema modems_schema{Type::map_of, {}, &modem_schema};
 
 const Field network_fields[] = {
-    {"dhcp_timeout", &integer_schema},   {"dns", &dns_schema},
-    {"http_proxy", &string_schema},      {"https_proxy", &string_schema},
-    {"interfaces", &interfaces_schema},  {"modem_networks", &modems_schema},
-    {"no_proxy", &string_schema},        {"post_cmds", &string_list_schema},
-    {"pre_cmds", &string_list_schema},   {"wifi_networks", &wifis_schema},
+    {"dhcp_timeout", &integer_schema},  {"dns", &dns_schema},
+    {"http_proxy", &string_schema},     {"https_proxy", &string_schema},
+    {"interfaces", &interfaces_schema}, {"modem_networks", &modems_schema},
+    {"no_proxy", &string_schema},       {"post_cmds", &string_list_schema},
+    {"pre_cmds", &string_list_schema},  {"wifi_networks", &wifis_schema},
 };
 const Schema network_schema{Type::record, network_fields};
 
@@ -330,12 +330,9 @@ const Field rancher_fields[] = {
 const Schema rancher_schema{Type::record, rancher_fields};
 
 const Field root_fields[] = {
-    {"bootcmd", &command_list_schema},
-    {"hostname", &string_schema},
-    {"mounts", &mount_list_schema},
-    {"rancher", &rancher_schema},
-    {"runcmd", &command_list_schema},
-    {"ssh_authorized_keys", &string_list_schema},
+    {"bootcmd", &command_list_schema},  {"hostname", &string_schema},
+    {"mounts", &mount_list_schema},     {"rancher", &rancher_schema},
+    {"runcmd", &command_list_schema},   {"ssh_authorized_keys", &string_list_schema},
     {"write_files", &file_list_schema},
 };
 const Schema root_schema{Type::record, root_fields};
@@ -626,8 +623,7 @@ bool is_secret_path(std::string_view path) {
     if ((section == "docker" || section == "system_docker" || section == "bootstrap_docker") &&
         parts.size() >= 3) {
         const std::string& key = parts[2];
-        return key == "ca_key" || key == "ca_cert" || key == "server_key" ||
-               key == "server_cert";
+        return key == "ca_key" || key == "ca_cert" || key == "server_key" || key == "server_cert";
     }
     if (section == "network" && parts.size() >= 5 && parts[2] == "wifi_networks") {
         const std::string& key = parts[4];

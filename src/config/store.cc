@@ -10,7 +10,9 @@ namespace corral::config {
 
 namespace {
 
-std::string problem_key(const Problem& problem) { return problem.path + ": " + problem.message; }
+std::string problem_key(const Problem& problem) {
+    return problem.path + ": " + problem.message;
+}
 
 // Writes `updated` to the user's file unless it has problems that `current` did not.
 ErrorOr<void> write_if_valid(const LayerPaths& paths, const Value& current, const Value& updated) {

@@ -24,9 +24,9 @@ bool all_digits(std::string_view text, int base) {
     if (text.empty())
         return false;
     for (char c : text) {
-        bool ok = base == 16   ? std::isxdigit(static_cast<unsigned char>(c))
-                  : base == 8  ? (c >= '0' && c <= '7')
-                               : std::isdigit(static_cast<unsigned char>(c));
+        bool ok = base == 16  ? std::isxdigit(static_cast<unsigned char>(c))
+                  : base == 8 ? (c >= '0' && c <= '7')
+                              : std::isdigit(static_cast<unsigned char>(c));
         if (!ok)
             return false;
     }

@@ -24,7 +24,7 @@ struct Mark {
 enum class ScalarType { null, boolean, integer, floating, string };
 
 class Value {
-public:
+  public:
     enum class Kind { null, scalar, sequence, mapping };
     using Entry = std::pair<std::string, Value>;
 
@@ -79,7 +79,7 @@ public:
     // Structural equality: same kinds, same scalar text, same entries in any order.
     bool operator==(const Value& other) const;
 
-private:
+  private:
     Kind kind_ = Kind::null;
     std::string text_;
     bool quoted_ = false;

@@ -52,8 +52,8 @@ struct Converter {
                                               "a map key must be a scalar");
                     std::string name = key.IsNull() ? std::string() : key.Scalar();
                     if (!seen.insert(name).second)
-                        return Error::invalid(format_mark(mark_of(key)) + "duplicate key `" +
-                                              name + "`");
+                        return Error::invalid(format_mark(mark_of(key)) + "duplicate key `" + name +
+                                              "`");
                     entries.emplace_back(name, TRY(convert(entry.second, depth + 1)));
                 }
                 value = Value::mapping(std::move(entries));
