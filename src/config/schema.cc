@@ -473,14 +473,17 @@ struct Validator {
             case Type::record:
                 if (!value.is_mapping())
                     return expected(value, path, "a map");
-                for (const auto& [key, item] : value.entries()) {
+                for (size_t index = 0; index < value.entries().size(); ++index) {
+                    const auto& [key, item] = value.entries()[index];
                     const Field* field = nullptr;
                     for (const auto& candidate : schema.fields) {
                         if (candidate.name == key)
                             field = &candidate;
                     }
                     if (!field) {
-                        report(item, child_path(path, key), "unknown key");
+                        Mark mark = value.key_mark(index);
+                        problems.push_back(Problem{mark.line ? mark : item.mark(),
+                                                   child_path(path, key), "unknown key"});
                         continue;
                     }
                     check(item, *field->schema, child_path(path, key));

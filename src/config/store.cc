@@ -46,16 +46,16 @@ ErrorOr<Value> read_user_file(const LayerPaths& paths) {
 void strip_secrets(Value& node, const std::string& path) {
     if (!node.is_mapping())
         return;
-    auto& entries = node.entries();
-    for (auto it = entries.begin(); it != entries.end();) {
-        std::string child = path.empty() ? it->first : path + "." + it->first;
-        if (is_secret_path(child)) {
-            it = entries.erase(it);
-            continue;
-        }
-        strip_secrets(it->second, child);
-        ++it;
+    std::vector<std::string> secrets;
+    for (auto& [key, value] : node.entries()) {
+        std::string child = path.empty() ? key : path + "." + key;
+        if (is_secret_path(child))
+            secrets.push_back(key);
+        else
+            strip_secrets(value, child);
     }
+    for (const auto& key : secrets)
+        node.erase(key);
 }
 
 }  // namespace

@@ -180,6 +180,8 @@ std::string protect(std::string_view text) {
 }  // namespace
 
 Value parse_value_text(std::string_view text) {
+    if (text.empty())
+        return Value::string("");
     if (text.find('\x01') != std::string_view::npos || text.find('\x02') != std::string_view::npos)
         return Value::string(std::string(text));
     auto parsed = parse_yaml(protect(text));

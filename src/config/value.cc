@@ -174,6 +174,19 @@ std::optional<std::string> Value::as_string() const {
     return text_;
 }
 
+const Mark& Value::key_mark(size_t index) const {
+    static const Mark none;
+    return index < key_marks_.size() ? key_marks_[index] : none;
+}
+
+void Value::set_key_mark(size_t index, Mark mark) {
+    if (index >= entries_.size())
+        return;
+    if (key_marks_.size() < entries_.size())
+        key_marks_.resize(entries_.size());
+    key_marks_[index] = std::move(mark);
+}
+
 const Value* Value::find(std::string_view key) const {
     for (const auto& [name, value] : entries_) {
         if (name == key)
@@ -209,12 +222,17 @@ bool Value::erase(std::string_view key) {
                            [&](const Entry& entry) { return entry.first == key; });
     if (it == entries_.end())
         return false;
+    size_t index = static_cast<size_t>(it - entries_.begin());
+    if (index < key_marks_.size())
+        key_marks_.erase(key_marks_.begin() + static_cast<std::ptrdiff_t>(index));
     entries_.erase(it);
     return true;
 }
 
 void Value::set_file(const std::string& file) {
     mark_.file = file;
+    for (auto& key_mark : key_marks_)
+        key_mark.file = file;
     for (auto& item : items_)
         item.set_file(file);
     for (auto& entry : entries_)

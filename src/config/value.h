@@ -60,6 +60,10 @@ class Value {
     // Mappings, in document order.
     const std::vector<Entry>& entries() const { return entries_; }
     std::vector<Entry>& entries() { return entries_; }
+    // Where each key of a mapping was written (index as in entries()); a default Mark for
+    // keys added in code.
+    const Mark& key_mark(size_t index) const;
+    void set_key_mark(size_t index, Mark mark);
     const Value* find(std::string_view key) const;
     Value* find(std::string_view key);
     // Replaces the value of `key` or appends it.
@@ -85,6 +89,7 @@ class Value {
     bool quoted_ = false;
     std::vector<Value> items_;
     std::vector<Entry> entries_;
+    std::vector<Mark> key_marks_;
     Mark mark_;
 };
 

@@ -44,6 +44,7 @@ struct Converter {
             }
             case YAML::NodeType::Map: {
                 std::vector<Value::Entry> entries;
+                std::vector<Mark> key_marks;
                 std::set<std::string> seen;
                 for (const auto& entry : node) {
                     const YAML::Node& key = entry.first;
@@ -55,8 +56,11 @@ struct Converter {
                         return Error::invalid(format_mark(mark_of(key)) + "duplicate key `" + name +
                                               "`");
                     entries.emplace_back(name, TRY(convert(entry.second, depth + 1)));
+                    key_marks.push_back(mark_of(key));
                 }
                 value = Value::mapping(std::move(entries));
+                for (size_t i = 0; i < key_marks.size(); ++i)
+                    value.set_key_mark(i, key_marks[i]);
                 break;
             }
         }
