@@ -72,6 +72,8 @@ ErrorOr<std::vector<std::string>> start_order(const std::vector<Service>& servic
     }
     std::vector<size_t> cycle(path.begin() + position[node], path.end());
     std::reverse(cycle.begin(), cycle.end());
+    // Start the report at the member defined first, so it reads the same on every run.
+    std::rotate(cycle.begin(), std::min_element(cycle.begin(), cycle.end()), cycle.end());
     std::string text;
     for (size_t member : cycle)
         text += services[member].name + " → ";
