@@ -118,6 +118,7 @@ def _daemon_log_mark(request):
     daemon = request.getfixturevalue("daemon") if "daemon" in request.fixturenames else None
     if daemon:
         daemon.mark_log()
+        request.node.corral_daemon = daemon
     yield
     if daemon and "docker" in request.fixturenames and daemon.running():
         docker = request.getfixturevalue("docker")
@@ -131,7 +132,7 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     if report.when == "call" and report.failed:
-        daemon = item.funcargs.get("daemon")
+        daemon = getattr(item, "corral_daemon", None)
         if isinstance(daemon, Daemon):
             report.sections.append((f"{daemon.kind} log during the test",
                                     daemon.log_since_mark()))
