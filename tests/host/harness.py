@@ -87,7 +87,7 @@ class Namespace:
         self.certs_dir = self.etc_docker / "certs.d"
         self.certs_dir.mkdir(parents=True)
         self.hosts = root / "hosts"
-        self.hosts.write_text(Path("/etc/hosts").read_text() + "\n127.0.0.1 corral-registry.test\n")
+        self.hosts.write_text(Path("/etc/hosts").read_text() + "\n127.0.0.1 corral-registry.test corral-untrusted.test\n")
         script = [
             "set -e",
             "mount --make-rprivate /",
