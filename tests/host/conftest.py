@@ -136,7 +136,10 @@ def pytest_runtest_makereport(item, call):
         if isinstance(daemon, Daemon):
             report.sections.append((f"{daemon.kind} log during the test",
                                     daemon.log_since_mark()))
-        for value in item.funcargs.values():
+        values = list(item.funcargs.values())
+        values += [inner for value in values if isinstance(value, dict)
+                   for inner in value.values()]
+        for value in values:
             if isinstance(value, Daemon) and value is not daemon:
                 report.sections.append((f"{value.kind} log ({value.root.name})",
                                         value.log_tail(120)))
