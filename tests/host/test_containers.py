@@ -93,15 +93,23 @@ def test_ps_all_and_filters(docker, image):
 def test_logs_tail_and_timestamps(docker, image):
     name = unique("logs")
     docker("run", "--name", name, image, "sh", "-c",
-           "for i in 1 2 3 4 5; do echo line$i; done; echo oops >&2")
+           "for i in 1 2 3 4 5; do echo line$i; done")
     result = docker("logs", name)
     assert result.stdout == "line1\nline2\nline3\nline4\nline5\n"
-    assert result.stderr == "oops\n"
+    assert result.stderr == ""
     assert docker("logs", "--tail", "2", name).stdout == "line4\nline5\n"
     stamped = docker("logs", "-t", "--tail", "1", name).stdout
     match = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z) line5\n", stamped)
     assert match, stamped
     assert match.group(1)[:10] == time.strftime("%Y-%m-%d", time.gmtime())
+
+
+def test_logs_keep_stdout_and_stderr_apart(docker, image):
+    name = unique("streams")
+    docker("run", "--name", name, image, "sh", "-c", "echo out1; echo err1 >&2; echo out2")
+    result = docker("logs", name)
+    assert result.stdout == "out1\nout2\n"
+    assert result.stderr == "err1\n"
 
 
 def test_logs_follow_streams_while_running_and_ends_on_exit(docker, image):
