@@ -67,9 +67,9 @@ class DaemonFactory:
         self.kind = kind
         self.daemons: list[Daemon] = []
 
-    def __call__(self, name: str, start: bool = True) -> Daemon:
+    def __call__(self, name: str, start: bool = True, isolate: bool = True) -> Daemon:
         directory = Path(tempfile.mkdtemp(prefix=name + "-", dir=self.root))
-        daemon = Daemon(self.kind, engine_binary(self.kind), directory)
+        daemon = Daemon(self.kind, engine_binary(self.kind), directory, isolate=isolate)
         self.daemons.append(daemon)
         if start:
             daemon.start()

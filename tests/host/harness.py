@@ -50,6 +50,7 @@ def mount_namespace(pid: int) -> int | None:
 
 
 def pids_in_namespaces(namespaces: set[int]) -> list[int]:
+    namespaces = set(namespaces) - {mount_namespace(os.getpid()), mount_namespace(1)}
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit() and int(entry) != os.getpid():
@@ -118,7 +119,9 @@ class Namespace:
 class Daemon:
     """One engine instance with its own socket, data root, exec root, pidfile and log."""
 
-    def __init__(self, kind: str, binary: str, root: Path):
+    def __init__(self, kind: str, binary: str, root: Path, isolate: bool = True):
+        """isolate=False starts the engine with its command line alone, in the host's mount
+        namespace (our engine must then make its own private namespace)."""
         self.kind = kind  # "corral" or "dockerd"
         self.binary = binary
         self.root = root
@@ -127,9 +130,9 @@ class Daemon:
         self.exec_root = root / "exec"
         self.pidfile = root / "engine.pid"
         self.log_path = root / "engine.log"
-        self.namespace = Namespace(root, cgroup2=(kind == "dockerd"))
+        self.namespace = Namespace(root, cgroup2=(kind == "dockerd")) if isolate else None
         self.process: subprocess.Popen | None = None
-        self.namespaces: set[int] = {self.namespace.inode}
+        self.namespaces: set[int] = {self.namespace.inode} if isolate else set()
         self.log_offset = 0
 
     @property
@@ -161,7 +164,8 @@ class Daemon:
         log.flush()
         environment = dict(os.environ)
         environment.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
-        self.process = subprocess.Popen(self.namespace.command(self.argv()), stdout=log,
+        argv = self.namespace.command(self.argv()) if self.namespace else self.argv()
+        self.process = subprocess.Popen(argv, stdout=log,
                                         stderr=subprocess.STDOUT, env=environment,
                                         start_new_session=True)
         log.close()
@@ -178,7 +182,8 @@ class Daemon:
             raise TimeoutError(f"{self.kind} did not answer on {self.socket} within {timeout}s:\n"
                                f"{self.log_tail()}")
         own = mount_namespace(self.process.pid)
-        if own is not None:
+        # Never the host's namespace: teardown kills every process of these namespaces.
+        if own is not None and own != mount_namespace(os.getpid()):
             self.namespaces.add(own)
 
     def ping(self, timeout: float = 5) -> str | None:
@@ -242,7 +247,8 @@ class Daemon:
         self.stop()
         for _ in range(3):
             leftovers = pids_in_namespaces(self.namespaces)
-            leftovers = [pid for pid in leftovers if pid != self.namespace.process.pid]
+            holder = self.namespace.process.pid if self.namespace else None
+            leftovers = [pid for pid in leftovers if pid != holder]
             if not leftovers:
                 break
             for pid in leftovers:
@@ -251,7 +257,8 @@ class Daemon:
                 except ProcessLookupError:
                     pass
             time.sleep(0.2)
-        self.namespace.close()
+        if self.namespace:
+            self.namespace.close()
 
 
 class Docker:
