@@ -196,3 +196,8 @@ def registry_token(session_root, image_archive):
     yield registry
     registry.close()
     server.close()
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The shutdown check stops the session's engine: it always runs last."""
+    items.sort(key=lambda item: item.nodeid.split("::")[0].endswith("test_zz_shutdown.py"))
