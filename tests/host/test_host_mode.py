@@ -1,0 +1,64 @@
+"""Host mode: the engine's own command line alone runs it on this machine without disturbing
+the host; its socket is root's; Debian's older docker client (20.10) works too."""
+import os
+import stat
+import uuid
+
+import pytest
+
+from harness import Docker
+
+DEBIAN_CLIENT = "/usr/bin/docker"
+
+
+def host_mounts() -> str:
+    with open("/proc/1/mountinfo") as mountinfo:
+        return mountinfo.read()
+
+
+def test_socket_is_root_only(daemon):
+    info = os.stat(daemon.socket)
+    assert stat.S_ISSOCK(info.st_mode)
+    assert info.st_uid == 0
+    assert stat.S_IMODE(info.st_mode) == 0o660, oct(info.st_mode)
+
+
+def test_pidfile_names_the_engine(daemon):
+    assert int(daemon.pidfile.read_text().strip()) == daemon.process.pid
+
+
+def test_command_line_alone_leaves_the_host_untouched(daemon_factory, image_archive, engine):
+    if engine == "dockerd":
+        pytest.skip("dockerd mounts in the caller's namespace; only our engine isolates itself")
+    before = host_mounts()
+    daemon = daemon_factory("bare", isolate=False)
+    try:
+        docker = Docker(daemon.host)
+        own = os.stat(f"/proc/{daemon.process.pid}/ns/mnt").st_ino
+        assert own != os.stat("/proc/1/ns/mnt").st_ino, "the engine stayed in the host's mount namespace"
+        docker("load", "-i", image_archive, timeout=120)
+        name = f"bare-{uuid.uuid4().hex[:6]}"
+        docker("run", "-d", "--name", name, "corral-test/busybox:1", "sleep", "1000")
+        assert docker.out("exec", name, "echo", "ok") == "ok"
+        during = host_mounts()
+        assert str(daemon.data_root) not in during, "container mounts leaked to the host"
+        assert during.count("cgroup2") == before.count("cgroup2")
+        docker("rm", "-f", name)
+    finally:
+        daemon.teardown()
+    assert str(daemon.data_root) not in host_mounts()
+
+
+def test_debian_docker_client_20_10(daemon, image):
+    if not os.path.exists(DEBIAN_CLIENT):
+        pytest.skip("no Debian docker client")
+    old = Docker(daemon.host, cli=DEBIAN_CLIENT)
+    version = old.out("version", "--format", "{{.Client.Version}} {{.Server.APIVersion}}")
+    assert version.startswith("20.10"), version
+    assert old("run", "--rm", image, "echo", "old-client").stdout == "old-client\n"
+    name = f"old-{uuid.uuid4().hex[:6]}"
+    old("run", "-d", "--name", name, image, "sleep", "1000")
+    assert name in old.out("ps", "--format", "{{.Names}}").split()
+    assert old.out("exec", name, "echo", "exec-old") == "exec-old"
+    assert old.out("inspect", "-f", "{{.State.Running}}", name) == "true"
+    assert name in old.out("rm", "-f", name)

@@ -1,0 +1,117 @@
+"""docker pull from local registries (Debian's docker-registry, filled with skopeo): plain
+HTTP on 127.0.0.1 with gzip and zstd layers, HTTPS with our own CA, bearer-token auth."""
+import base64
+import json
+import re
+import ssl
+import urllib.request
+
+import pytest
+
+import images
+import registries
+from harness import Docker
+
+MANIFEST_TYPES = ", ".join([
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+])
+
+
+def manifest_digest(url: str, repository: str, tag: str, context=None) -> str:
+    request = urllib.request.Request(f"{url}/v2/{repository}/manifests/{tag}",
+                                     headers={"Accept": MANIFEST_TYPES}, method="HEAD")
+    with urllib.request.urlopen(request, timeout=10, context=context) as response:
+        return response.headers["Docker-Content-Digest"]
+
+
+def check_pulled(docker, reference: str, result, digest: str):
+    assert f"Digest: {digest}" in result.stdout, result.stdout
+    assert f"Status: Downloaded newer image for {reference}" in result.stdout, result.stdout
+    data = docker.inspect(reference, "image")
+    repository = reference.rsplit(":", 1)[0]
+    assert f"{repository}@{digest}" in data["RepoDigests"], data["RepoDigests"]
+    assert reference in data["RepoTags"]
+    assert data["Config"]["Labels"] == {images.TEST_LABEL[0]: images.TEST_LABEL[1]}
+    assert docker.out("run", "--rm", reference, "echo", "pulled") == "pulled"
+
+
+def test_pull_over_http(docker, image, registry_http):
+    reference = f"{registry_http.address}/test/busybox:1"
+    digest = manifest_digest(registry_http.url, "test/busybox", "1")
+    result = docker("pull", reference, timeout=120)
+    check_pulled(docker, reference, result, digest)
+    # Same content as the loaded image: same image id.
+    assert docker.inspect(reference, "image")["Id"] == docker.inspect(image, "image")["Id"]
+    again = docker("pull", reference, timeout=120)
+    assert f"Status: Image is up to date for {reference}" in again.stdout, again.stdout
+    by_digest = f"{registry_http.address}/test/busybox@{digest}"
+    docker("pull", by_digest, timeout=120)
+    assert docker.out("run", "--rm", by_digest, "echo", "by-digest") == "by-digest"
+    docker("rmi", reference, by_digest, check=False)
+
+
+def test_pull_zstd_layers(docker, registry_http):
+    reference = f"{registry_http.address}/test/busybox:zstd"
+    digest = manifest_digest(registry_http.url, "test/busybox", "zstd")
+    result = docker("pull", reference, timeout=120)
+    check_pulled(docker, reference, result, digest)
+    docker("rmi", reference)
+
+
+def test_pull_unknown_tag_is_an_error(docker, registry_http):
+    result = docker("pull", f"{registry_http.address}/test/busybox:nope", check=False,
+                    timeout=120)
+    assert result.returncode != 0
+    assert "not found" in result.stderr or "manifest unknown" in result.stderr, result.stderr
+
+
+def test_pull_over_https_with_own_ca(docker, registry_https, tls_ca):
+    reference = f"{registry_https.name}/test/busybox:1"
+    context = ssl.create_default_context(cafile=str(tls_ca["ca"]))
+    digest = manifest_digest(registry_https.url, "test/busybox", "1", context)
+    result = docker("pull", reference, timeout=120)
+    check_pulled(docker, reference, result, digest)
+    docker("rmi", reference)
+
+
+def test_pull_over_https_refuses_unverified_certificate(docker, registry_https, engine):
+    if engine == "dockerd":
+        pytest.skip("dockerd treats any name resolving into 127.0.0.0/8 as an insecure registry "
+                    "and skips verification")
+    # Same registry under a name its certificate does not carry and with no CA configured.
+    reference = f"corral-untrusted.test:{registry_https.port}/test/busybox:1"
+    result = docker("pull", reference, check=False, timeout=120)
+    assert result.returncode != 0
+    assert re.search(r"x509|certificate|tls|TLS|SSL", result.stderr), result.stderr
+
+
+def test_pull_with_bearer_token(docker, registry_token, session_root):
+    reference = f"{registry_token.address}/test/busybox:1"
+    anonymous = docker("pull", reference, check=False, timeout=120)
+    assert anonymous.returncode != 0
+    assert re.search(r"unauthorized|denied|authentication required", anonymous.stderr,
+                     re.IGNORECASE), anonymous.stderr
+    config = session_root / "docker-config-token"
+    registries.docker_config_with_credentials(config, registry_token.address)
+    authorized = Docker(docker.host, config_dir=str(config))
+    before = len(registry_token.token_server.requests)
+    result = authorized("pull", reference, timeout=120)
+    assert "Status: Downloaded newer image" in result.stdout, result.stdout
+    assert authorized.out("run", "--rm", reference, "echo", "token") == "token"
+    issued = registry_token.token_server.requests[before:]
+    assert any(request["user"] == registries.TOKEN_USER and request["access"]
+               for request in issued), issued
+    docker("rmi", reference)
+
+
+def test_pull_with_wrong_password_is_refused(docker, registry_token, session_root):
+    config = session_root / "docker-config-wrong"
+    config.mkdir(exist_ok=True)
+    auth = base64.b64encode(f"{registries.TOKEN_USER}:wrong".encode()).decode()
+    (config / "config.json").write_text(json.dumps({"auths": {registry_token.address: {"auth": auth}}}))
+    wrong = Docker(docker.host, config_dir=str(config))
+    result = wrong("pull", f"{registry_token.address}/test/busybox:1", check=False, timeout=120)
+    assert result.returncode != 0
+    assert re.search(r"unauthorized|denied|authentication", result.stderr, re.IGNORECASE), \
+        result.stderr
