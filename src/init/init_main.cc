@@ -1,13 +1,189 @@
-// Placeholder until the real program lands in this file.
-#include <cstdio>
+// PID 1: the boot sequence of DESIGN.md ("How a machine boots"), then the supervisor loop.
+// Never throws, never exits: any failure ends in a recovery shell on the console.
+#include <unistd.h>
 
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/boot_timeline.h"
+#include "base/fs.h"
+#include "base/log.h"
 #include "cli/entry.h"
+#include "init/boot_options.h"
+#include "init/console.h"
+#include "init/early_mounts.h"
+#include "init/kernel_modules.h"
+#include "init/state_disk.h"
+#include "init/supervisor.h"
+#include "init/switch_root.h"
+#include "init/system_engine.h"
+#include "init/system_settings.h"
 
 namespace corral::cli {
 
+namespace {
+
+using init::console_line;
+
+// Events of this boot kept in memory until /var/log is in place.
+class Timeline {
+  public:
+    void add(std::string event) {
+        events_.emplace_back(boot_timeline::now_seconds(), std::move(event));
+        if (file_open_)
+            (void)boot_timeline::record(events_.back().second);
+    }
+    // Starts this boot's file (replacing the previous boot's) with every event so far.
+    void open_file() {
+        std::string text = boot_timeline::format_line(0, "kernel");
+        for (const auto& [seconds, event] : events_)
+            text += boot_timeline::format_line(seconds, event);
+        (void)fs::mkdir_p(fs::dirname(std::string(boot_timeline::kDefaultPath)));
+        file_open_ = bool(fs::write_file_atomic(std::string(boot_timeline::kDefaultPath), text));
+    }
+
+  private:
+    std::vector<std::pair<double, std::string>> events_;
+    bool file_open_ = false;
+};
+
+struct BootState {
+    init::BootOptions options;
+    bool failed = false;
+};
+
+void report_modules(const ErrorOr<init::ModuleLoadReport>& report) {
+    if (!report) {
+        console_line("warning: kernel modules: " + report.error().message());
+        return;
+    }
+    for (const auto& failure : report->failed)
+        console_line("warning: module " + failure);
+    log::debug("loaded " + std::to_string(report->loaded.size()) + " kernel modules");
+}
+
+// Steps 1-5 of the boot. Returns an error only for what leaves no usable system.
+ErrorOr<void> boot(BootState& state, Timeline& timeline) {
+    TRY_CONTEXT(init::apply_mounts(init::early_mounts()), "early mounts");
+    init::attach_console();
+    console_line("CorralOS " CORRAL_VERSION " booting");
+
+    auto command_line = fs::read_file("/proc/cmdline");
+    if (command_line)
+        state.options = init::parse_boot_options(*command_line);
+    if (state.options.debug)
+        log::set_level(log::Level::debug);
+    for (const auto& key : state.options.unknown_keys)
+        console_line("warning: ignoring bad kernel command line value " + key);
+
+    report_modules(init::load_module_list("/etc/corral/modules"));
+    timeline.add("modules loaded");
+
+    if (init::running_from_initramfs()) {
+        TRY_CONTEXT(init::switch_to_tmpfs_root(), "switch to the tmpfs root");
+        TRY_CONTEXT(init::apply_mounts(init::early_mounts()), "early mounts in the new root");
+        timeline.add("root switched");
+    }
+
+    std::string hostname = state.options.hostname;
+    if (hostname.empty()) {
+        auto stored = fs::read_file("/etc/hostname");
+        hostname = stored && !stored->empty() ? stored->substr(0, stored->find('\n')) : "rancher";
+    }
+    if (auto set = init::set_hostname(hostname); !set)
+        console_line("warning: " + set.error().message());
+    for (const auto& failure : init::apply_sysctls(init::default_sysctls()))
+        log::debug("sysctl " + failure);
+
+    if (state.options.no_state) {
+        console_line("state disk disabled on the command line: running in RAM");
+    } else {
+        auto device = init::find_or_format_state(state.options);
+        if (!device) {
+            console_line("WARNING: state disk: " + device.error().message() +
+                         "; running in RAM, nothing will persist");
+        } else if (!*device) {
+            console_line("WARNING: no state disk (" + state.options.state_device +
+                         ") found: running in RAM, nothing will persist");
+        } else {
+            if ((*device)->formatted_now)
+                console_line("formatted " + (*device)->path + " as RANCHER_STATE");
+            auto mounted = init::mount_state(**device, state.options);
+            if (mounted) {
+                console_line("state disk " + (*device)->path + " mounted on " +
+                             std::string(init::kStateMount));
+                timeline.add("state mounted");
+            } else {
+                console_line("WARNING: cannot mount the state disk " + (*device)->path + ": " +
+                             mounted.error().message() + "; running in RAM, nothing will persist");
+            }
+        }
+    }
+    for (auto directory : init::persistent_directories())
+        (void)fs::mkdir_p(std::string(directory));
+    timeline.open_file();
+    return {};
+}
+
+[[noreturn]] void last_resort_shell() {
+    console_line("starting a shell as PID 1");
+    char shell[] = "/bin/sh";
+    char* arguments[] = {shell, nullptr};
+    ::execv(shell, arguments);
+    for (;;)
+        ::pause();
+}
+
+int run_init() {
+    auto supervisor = init::Supervisor::create();
+    if (!supervisor) {
+        (void)init::apply_mounts(init::early_mounts());
+        init::attach_console();
+        console_line("fatal: " + supervisor.error().message());
+        last_resort_shell();
+    }
+    Timeline timeline;
+    timeline.add("init");
+    BootState state;
+    auto booted = boot(state, timeline);
+    init::Supervisor& pid1 = **supervisor;
+    pid1.set_shutdown_timeout(state.options.shutdown_timeout_seconds);
+    if (!booted) {
+        init::attach_console();
+        console_line("boot failed: " + booted.error().message());
+        console_line("recovery shell on the console; `poweroff` or `reboot` when done");
+        pid1.keep_running("recovery shell", init::start_console_shell);
+        pid1.run();
+    }
+    console_line("CorralOS " CORRAL_VERSION " started");
+    timeline.add("started");
+    if (state.options.recovery) {
+        console_line("rancher.recovery: recovery shell on the console, no system engine");
+        pid1.keep_running("recovery shell", init::start_console_shell);
+        pid1.run();
+    }
+    init::start_system(pid1, state.options);
+    pid1.run();
+}
+
+}  // namespace
+
 int init_main(int, char**) {
-    std::fprintf(stderr, "init: not part of this build yet\n");
-    return 1;
+    if (::getpid() != 1) {
+        std::fprintf(stderr, "init: must run as process 1 (the first process of the system)\n");
+        return 1;
+    }
+    try {
+        return run_init();
+    } catch (const std::exception& error) {
+        console_line(std::string("fatal: ") + error.what());
+    } catch (...) {
+        console_line("fatal: unknown exception");
+    }
+    last_resort_shell();
 }
 
 }  // namespace corral::cli

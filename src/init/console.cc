@@ -1,0 +1,48 @@
+#include "init/console.h"
+
+#include <fcntl.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "base/log.h"
+#include "base/process.h"
+#include "base/sys.h"
+
+namespace corral::init {
+
+void attach_console() {
+    auto console = sys::open("/dev/console", O_RDWR | O_NOCTTY);
+    if (!console)
+        return;
+    for (int fd = 0; fd <= 2; ++fd)
+        ::dup2(console->get(), fd);
+    log::set_fd(STDERR_FILENO);
+}
+
+void console_line(std::string_view message) {
+    // One writev, so lines of concurrent writers do not interleave.
+    static constexpr char kPrefix[] = "corral: ";
+    iovec parts[] = {
+        {const_cast<char*>(kPrefix), sizeof(kPrefix) - 1},
+        {const_cast<char*>(message.data()), message.size()},
+        {const_cast<char*>("\n"), 1},
+    };
+    while (::writev(STDOUT_FILENO, parts, 3) < 0 && errno == EINTR) {
+    }
+}
+
+ErrorOr<pid_t> start_console_shell() {
+    SpawnOptions options;
+    options.argv = {"/usr/bin/busybox", "cttyhack", "/bin/sh", "-l"};
+    options.env = std::vector<std::string>{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root",
+                                           "TERM=linux", "PS1=corral# "};
+    options.fds = {{0, STDIN_FILENO}, {1, STDOUT_FILENO}, {2, STDERR_FILENO}};
+    options.new_session = true;
+    options.cwd.assign(1, '/');
+    auto child = TRY(spawn(options));
+    return child.pid();
+}
+
+}  // namespace corral::init

@@ -1,0 +1,48 @@
+// Kernel modules: modules.dep parsing, dependency order, loading with finit_module(2).
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/error.h"
+
+namespace corral::init {
+
+// A module's name as the kernel knows it: the file name without directory and ".ko*", with
+// dashes as underscores ("kernel/fs/fat/vfat.ko" → "vfat", "crc32c-intel.ko" → "crc32c_intel").
+std::string module_name(std::string_view path);
+
+class ModuleIndex {
+  public:
+    // Parses modules.dep text ("path: dep-path dep-path..."). Malformed lines are errors.
+    static ErrorOr<ModuleIndex> parse(std::string_view modules_dep);
+
+    // The files to load for `names`, in load order: every module after its dependencies, each
+    // once. An unknown name is a not_found error naming it; a dependency cycle is an error.
+    ErrorOr<std::vector<std::string>> load_order(const std::vector<std::string>& names) const;
+
+    size_t size() const { return dependencies_.size(); }
+
+  private:
+    ModuleIndex() = default;
+    std::map<std::string, std::vector<std::string>> dependencies_;  // path → dependency paths
+    std::map<std::string, std::string> path_by_name_;
+};
+
+// Reads a module list (one name per line, '#' comments, blank lines ignored).
+std::vector<std::string> parse_module_list(std::string_view text);
+
+struct ModuleLoadReport {
+    std::vector<std::string> loaded;
+    std::vector<std::string> already_loaded;  // built in or loaded before (EEXIST)
+    std::vector<std::string> failed;          // "name: error"
+};
+
+// Loads the modules of `list_path` from /lib/modules/<release>/ (release from uname). A module
+// that fails is reported and the others still load: a missing NIC driver must not stop boot.
+ErrorOr<ModuleLoadReport> load_module_list(const std::string& list_path,
+                                           const std::string& modules_root = "/lib/modules");
+
+}  // namespace corral::init

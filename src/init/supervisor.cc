@@ -1,0 +1,251 @@
+#include "init/supervisor.h"
+
+#include <fcntl.h>
+#include <linux/input.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/reboot.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sstream>
+
+#include "base/boot_timeline.h"
+#include "base/fs.h"
+#include "base/log.h"
+#include "base/sys.h"
+#include "init/console.h"
+
+namespace corral::init {
+
+namespace {
+
+constexpr int kHandledSignals[] = {SIGCHLD, SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGPWR, SIGHUP};
+constexpr int64_t kProbeIntervalNs = 100'000'000;
+constexpr int64_t kProbeGiveUpNs = 600'000'000'000;
+// A child that dies faster than this after its start is restarted with a delay, so a crash
+// loop does not eat the CPU.
+constexpr int64_t kQuickDeathNs = 2'000'000'000;
+
+ErrorOr<void> epoll_add(int epoll_fd, int fd) {
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.fd = fd;
+    if (::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &event) < 0)
+        return Error::from_errno("epoll_ctl", errno);
+    return {};
+}
+
+void arm_timer(int fd, int64_t first_ns, int64_t interval_ns) {
+    itimerspec spec{};
+    spec.it_value.tv_sec = first_ns / 1'000'000'000;
+    spec.it_value.tv_nsec = first_ns % 1'000'000'000;
+    spec.it_interval.tv_sec = interval_ns / 1'000'000'000;
+    spec.it_interval.tv_nsec = interval_ns % 1'000'000'000;
+    ::timerfd_settime(fd, 0, &spec, nullptr);
+}
+
+}  // namespace
+
+bool tcp_port_listening(int port) {
+    char wanted[16];
+    std::snprintf(wanted, sizeof(wanted), ":%04X", port);
+    for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+        auto text = fs::read_file(table);
+        if (!text)
+            continue;
+        std::istringstream lines(*text);
+        std::string line;
+        std::getline(lines, line);  // header
+        while (std::getline(lines, line)) {
+            std::istringstream fields(line);
+            std::string slot, local, remote, state;
+            fields >> slot >> local >> remote >> state;
+            if (state == "0A" && local.ends_with(wanted))
+                return true;
+        }
+    }
+    return false;
+}
+
+bool unix_socket_accepts(const std::string& path) {
+    return bool(sys::unix_connect(path));
+}
+
+ErrorOr<std::unique_ptr<Supervisor>> Supervisor::create() {
+    std::unique_ptr<Supervisor> supervisor(new Supervisor());
+    sigset_t mask;
+    sigemptyset(&mask);
+    for (int signal_number : kHandledSignals)
+        sigaddset(&mask, signal_number);
+    if (::sigprocmask(SIG_BLOCK, &mask, nullptr) < 0)
+        return Error::from_errno("sigprocmask", errno);
+    int signal_fd = ::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (signal_fd < 0)
+        return Error::from_errno("signalfd", errno);
+    supervisor->signals_.reset(signal_fd);
+    int epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
+    if (epoll_fd < 0)
+        return Error::from_errno("epoll_create1", errno);
+    supervisor->epoll_.reset(epoll_fd);
+    for (auto* timer : {&supervisor->probe_timer_, &supervisor->restart_timer_}) {
+        int fd = ::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        if (fd < 0)
+            return Error::from_errno("timerfd_create", errno);
+        timer->reset(fd);
+        TRY(epoll_add(epoll_fd, fd));
+    }
+    TRY(epoll_add(epoll_fd, signal_fd));
+    // ctrl-alt-del becomes SIGINT to us instead of an immediate reboot.
+    ::reboot(RB_DISABLE_CAD);
+    return supervisor;
+}
+
+void Supervisor::keep_running(std::string name, std::function<ErrorOr<pid_t>()> start) {
+    kept_.push_back(Kept{std::move(name), std::move(start)});
+    start_kept(kept_.back());
+}
+
+void Supervisor::start_kept(Kept& kept) {
+    kept.last_start_ns = sys::monotonic_ns();
+    auto pid = kept.start();
+    if (!pid) {
+        console_line("cannot start " + kept.name + ": " + pid.error().message());
+        kept.pid = 0;
+        arm_timer(restart_timer_.get(), kQuickDeathNs, 0);
+        return;
+    }
+    kept.pid = *pid;
+}
+
+void Supervisor::reap() {
+    bool restart_later = false;
+    for (;;) {
+        int status = 0;
+        pid_t pid = ::waitpid(-1, &status, WNOHANG);
+        if (pid <= 0)
+            break;
+        for (auto& kept : kept_) {
+            if (kept.pid != pid)
+                continue;
+            kept.pid = 0;
+            ++kept.restarts;
+            sys::WaitResult result{pid, status};
+            console_line(kept.name + " exited with " + std::to_string(result.exit_code()) +
+                         "; restarting it");
+            if (sys::monotonic_ns() - kept.last_start_ns < kQuickDeathNs)
+                restart_later = true;
+            else
+                start_kept(kept);
+        }
+    }
+    if (restart_later)
+        arm_timer(restart_timer_.get(), kQuickDeathNs, 0);
+}
+
+void Supervisor::handle_signals() {
+    signalfd_siginfo info[16];
+    ssize_t n = ::read(signals_.get(), info, sizeof(info));
+    if (n <= 0)
+        return;
+    for (size_t i = 0; i < static_cast<size_t>(n) / sizeof(info[0]); ++i) {
+        int signal_number = static_cast<int>(info[i].ssi_signo);
+        if (signal_number == SIGCHLD)
+            continue;  // reaped below for all of them at once
+        if (auto action = power_action_for_signal(signal_number))
+            shut_down_for(*action);
+    }
+    reap();
+}
+
+void Supervisor::open_power_buttons() {
+    auto entries = fs::list_dir("/sys/class/input");
+    if (!entries)
+        return;
+    for (const auto& entry : *entries) {
+        if (!entry.starts_with("event"))
+            continue;
+        auto name = fs::read_file("/sys/class/input/" + entry + "/device/name");
+        if (!name || !name->starts_with("Power Button"))
+            continue;
+        auto fd = sys::open("/dev/input/" + entry, O_RDONLY | O_NONBLOCK);
+        if (!fd || !epoll_add(epoll_.get(), fd->get()))
+            continue;
+        power_buttons_.push_back(std::move(*fd));
+    }
+}
+
+void Supervisor::handle_power_button(int fd) {
+    input_event events[16];
+    ssize_t n = ::read(fd, events, sizeof(events));
+    if (n <= 0)
+        return;
+    for (size_t i = 0; i < static_cast<size_t>(n) / sizeof(events[0]); ++i) {
+        if (events[i].type == EV_KEY && events[i].code == KEY_POWER && events[i].value == 1) {
+            console_line("power button pressed");
+            shut_down_for(PowerAction::poweroff);
+        }
+    }
+}
+
+void Supervisor::run_probes() {
+    uint64_t expirations = 0;
+    (void)!::read(probe_timer_.get(), &expirations, sizeof(expirations));
+    for (auto it = probes_.begin(); it != probes_.end();) {
+        if (it->check()) {
+            (void)boot_timeline::record(it->event);
+            console_line(it->event);
+            it = probes_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    if (probes_.empty() || sys::monotonic_ns() - probes_started_ns_ > kProbeGiveUpNs)
+        arm_timer(probe_timer_.get(), 0, 0);
+}
+
+void Supervisor::shut_down_for(PowerAction action) {
+    ShutdownPlan plan;
+    plan.action = action;
+    plan.engine_timeout_seconds = shutdown_timeout_seconds_;
+    plan.child_signal_fd = signals_.get();
+    for (const auto& kept : kept_) {
+        if (kept.name == engine_name_)
+            plan.engine_pid = kept.pid;
+    }
+    shut_down(plan);
+}
+
+void Supervisor::run() {
+    open_power_buttons();
+    probes_started_ns_ = sys::monotonic_ns();
+    if (!probes_.empty())
+        arm_timer(probe_timer_.get(), kProbeIntervalNs, kProbeIntervalNs);
+    for (;;) {
+        epoll_event events[8];
+        int n = ::epoll_wait(epoll_.get(), events, 8, -1);
+        if (n < 0)
+            continue;  // EINTR; nothing else can fail on a valid epoll fd
+        for (int i = 0; i < n; ++i) {
+            int fd = events[i].data.fd;
+            if (fd == signals_.get()) {
+                handle_signals();
+            } else if (fd == probe_timer_.get()) {
+                run_probes();
+            } else if (fd == restart_timer_.get()) {
+                uint64_t expirations = 0;
+                (void)!::read(fd, &expirations, sizeof(expirations));
+                for (auto& kept : kept_) {
+                    if (kept.pid == 0)
+                        start_kept(kept);
+                }
+            } else {
+                handle_power_button(fd);
+            }
+        }
+    }
+}
+
+}  // namespace corral::init
