@@ -4,6 +4,9 @@ JOBS ?= $(shell nproc)
 BUILD ?= build
 BUILD_ASAN ?= build-asan
 CMAKE_FLAGS ?=
+# ccache keyed on paths relative to the checkout, so every clone on a machine shares one cache.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 
 .PHONY: all setup build build-asan dist run test test-unit test-host test-vm bench format clean
 
