@@ -58,6 +58,7 @@ Image Store::State::to_image_locked(const ImageRecord& record) const {
     image.id = record.id;
     image.config = record.config;
     image.size = record.size;
+    image.layer_sizes = record.layer_sizes;
     image.created = parse_rfc3339(record.config.created);
     for (const auto& [text, id] : references) {
         if (id != record.id)
@@ -156,7 +157,8 @@ ErrorOr<LayerRecord> Store::State::read_layer(std::string_view diff_id) const {
     }
 }
 
-void Store::State::collect_garbage_locked(const std::set<std::string>& candidates) {
+int64_t Store::State::collect_garbage_locked(const std::set<std::string>& candidates) {
+    int64_t reclaimed = 0;
     std::set<std::string> used;
     for (const auto& [id, record] : images)
         for (const auto& diff_id : record.config.diff_ids)
@@ -171,9 +173,13 @@ void Store::State::collect_garbage_locked(const std::set<std::string>& candidate
         if (!sys::rename(layer_path(diff_id), trash))
             continue;
         (void)fs::remove_tree(trash);
-        if (record && !record->blob.empty())
-            (void)sys::unlink(blob_path(record->blob));
+        if (record) {
+            reclaimed += record->size;
+            if (!record->blob.empty())
+                (void)sys::unlink(blob_path(record->blob));
+        }
     }
+    return reclaimed;
 }
 
 LayerPins::~LayerPins() {
@@ -257,10 +263,11 @@ ErrorOr<std::string> Store::State::register_image(std::string_view config_json,
                                                   const std::vector<Reference>& new_references) {
     std::string id = sha256_digest(config_json);
     ImageConfig config = TRY(parse_image_config(config_json));
-    ImageRecord record{id, config, 0};
+    ImageRecord record{id, config, 0, {}};
     for (const auto& diff_id : config.diff_ids) {
         LayerRecord layer = TRY(read_layer(diff_id));
         record.size += layer.size;
+        record.layer_sizes.push_back(layer.size);
     }
     std::string path = config_path(id);
     if (!TRY(fs::exists(path)))
@@ -305,7 +312,7 @@ ErrorOr<std::unique_ptr<Store>> Store::open(std::string root, StoreOptions optio
         auto config = parse_image_config(*text);
         if (!config)
             continue;
-        ImageRecord record{id, *config, 0};
+        ImageRecord record{id, *config, 0, {}};
         bool complete = true;
         for (const auto& diff_id : config->diff_ids) {
             auto layer = state->read_layer(diff_id);
@@ -314,6 +321,7 @@ ErrorOr<std::unique_ptr<Store>> Store::open(std::string root, StoreOptions optio
                 break;
             }
             record.size += layer->size;
+            record.layer_sizes.push_back(layer->size);
         }
         if (complete)
             state->images[id] = std::move(record);

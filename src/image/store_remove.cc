@@ -148,4 +148,40 @@ ErrorOr<std::vector<RemoveRecord>> Store::remove_image(std::string_view name, bo
     return records;
 }
 
+ErrorOr<PruneResult> Store::prune(bool all, const ImageUserLookup& users) {
+    std::unique_lock lock(state_->mutex);
+    PruneResult result;
+    std::set<std::string> layers;
+    std::vector<std::string> doomed;
+    for (const auto& [id, record] : state_->images) {
+        if (users && users(id))
+            continue;
+        bool tagged = false;
+        for (const auto& [text, target] : state_->references)
+            tagged |= target == id;
+        if (tagged && !all)
+            continue;
+        doomed.push_back(id);
+    }
+    for (const auto& id : doomed) {
+        for (auto it = state_->references.begin(); it != state_->references.end();) {
+            if (it->second == id) {
+                if (auto reference = Reference::parse(it->first))
+                    result.records.push_back({RemoveRecord::Kind::untagged, reference->familiar()});
+                it = state_->references.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        const auto& diff_ids = state_->images.at(id).config.diff_ids;
+        layers.insert(diff_ids.begin(), diff_ids.end());
+        state_->images.erase(id);
+        (void)sys::unlink(state_->config_path(id));
+        result.records.push_back({RemoveRecord::Kind::deleted, id});
+    }
+    TRY(state_->save_references_locked());
+    result.space_reclaimed = state_->collect_garbage_locked(layers);
+    return result;
+}
+
 }  // namespace corral::image

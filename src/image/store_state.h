@@ -25,6 +25,7 @@ struct ImageRecord {
     std::string id;
     ImageConfig config;
     int64_t size = 0;
+    std::vector<int64_t> layer_sizes;
 };
 
 struct Store::State {
@@ -47,7 +48,8 @@ struct Store::State {
     ErrorOr<std::string> find_image_locked(std::string_view name_or_id) const;
     ErrorOr<void> save_references_locked() const;
     // Removes layers no image uses and nobody has pinned; exclusive lock held.
-    void collect_garbage_locked(const std::set<std::string>& candidates);
+    // Returns the bytes of layer content removed.
+    int64_t collect_garbage_locked(const std::set<std::string>& candidates);
 
     ErrorOr<LayerRecord> read_layer(std::string_view diff_id) const;
     bool has_layer(std::string_view diff_id) const;

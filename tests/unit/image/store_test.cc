@@ -102,6 +102,7 @@ TEST_F(StoreTest, LoadsDockerArchiveAndResolvesByNameAndId) {
     EXPECT_EQ(resolved.config.diff_ids.size(), 2u);
     EXPECT_EQ(resolved.created, 1704164645);
     EXPECT_EQ(resolved.size, 5 + 3 + 5 + 5 + 3);
+    EXPECT_EQ(resolved.layer_sizes, (std::vector<int64_t>{13, 8}));
 
     auto missing = store_->resolve("nothere");
     ASSERT_FALSE(missing);
@@ -374,6 +375,33 @@ TEST_F(StoreTest, ForcedRemoveByIdUntagsEverything) {
     ASSERT_TRUE(dirs);
     EXPECT_EQ(*fs::read_file(fs::join((*dirs)[0], "bin/sh")), "shell");
     EXPECT_EQ(fs::list_dir(fs::join(root_, "layers"))->size(), 2u);
+}
+
+TEST_F(StoreTest, PruneRemovesDanglingImagesNobodyUses) {
+    TestImage tagged = two_layer_image("tagged");
+    TestImage dangling = two_layer_image("dangling");
+    TestImage used = testing::make_image({TarBuilder().file("used", "u").finish()}, "used");
+    ASSERT_TRUE(load(testing::docker_archive({{tagged, {"keep:1"}}, {dangling, {}}, {used, {}}})));
+    auto users = [&](const std::string& id) -> std::optional<ImageUser> {
+        if (id == used.id)
+            return ImageUser{"c1", false};
+        return std::nullopt;
+    };
+    auto pruned = store_->prune(false, users);
+    ASSERT_TRUE(pruned) << pruned.error().message();
+    ASSERT_EQ(pruned->records.size(), 1u);
+    EXPECT_EQ(pruned->records[0].value, dangling.id);
+    // Its own top layer ("fresh" + "dangling"); the base is shared with "keep:1".
+    EXPECT_EQ(pruned->space_reclaimed, 5 + 8);
+    EXPECT_TRUE(store_->resolve("keep:1"));
+    EXPECT_TRUE(store_->resolve(used.id));
+
+    auto everything = store_->prune(true, users);
+    ASSERT_TRUE(everything);
+    ASSERT_EQ(everything->records.size(), 2u);
+    EXPECT_EQ(everything->records[0].value, "keep:1");
+    EXPECT_EQ(everything->records[1].value, tagged.id);
+    EXPECT_EQ(store_->list().size(), 1u);
 }
 
 TEST_F(StoreTest, AmbiguousIdPrefixesAreNotFound) {
