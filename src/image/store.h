@@ -189,7 +189,10 @@ class Store {
     // order in lowerdir= (top first).
     ErrorOr<std::vector<std::string>> layer_dirs(std::string_view image_id) const;
     // Pulls from a registry v2 (HTTP for localhost/127.0.0.0/8/insecure registries, HTTPS
-    // otherwise), picking the configured platform from manifest lists.
+    // otherwise), picking the configured platform from manifest lists. `progress` gets the
+    // per-layer records; the caller writes docker's "Pulling from <path>", "Digest: <digest>"
+    // and "Status: Downloaded newer image for <reference>" / "Status: Image is up to date
+    // for <reference>" lines from the reference and the result.
     ErrorOr<PullResult> pull(std::string_view reference, const RegistryAuth& auth = {},
                              const ProgressSink& progress = {});
 
