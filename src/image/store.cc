@@ -49,6 +49,9 @@ std::string Store::State::layer_root(std::string_view diff_id) const {
 std::string Store::State::config_path(std::string_view id) const {
     return root + "/images/" + std::string(id.substr(id.find(':') + 1)) + ".json";
 }
+std::string Store::State::retired_path(std::string_view id) const {
+    return root + "/images/retired/" + std::string(id.substr(id.find(':') + 1)) + ".json";
+}
 std::string Store::State::temp_root() const {
     return root + "/tmp";
 }
@@ -160,9 +163,10 @@ ErrorOr<LayerRecord> Store::State::read_layer(std::string_view diff_id) const {
 int64_t Store::State::collect_garbage_locked(const std::set<std::string>& candidates) {
     int64_t reclaimed = 0;
     std::set<std::string> used;
-    for (const auto& [id, record] : images)
-        for (const auto& diff_id : record.config.diff_ids)
-            used.insert(diff_id);
+    for (const auto* table : {&images, &retired})
+        for (const auto& [id, record] : *table)
+            for (const auto& diff_id : record.config.diff_ids)
+                used.insert(diff_id);
     for (const auto& diff_id : candidates) {
         if (used.contains(diff_id) || pinned_layers.contains(diff_id))
             continue;
@@ -273,6 +277,8 @@ ErrorOr<std::string> Store::State::register_image(std::string_view config_json,
     if (!TRY(fs::exists(path)))
         TRY(fs::write_file_atomic(path, config_json, 0600));
     std::unique_lock lock(mutex);
+    if (retired.erase(id))
+        (void)sys::unlink(retired_path(id));
     images[id] = std::move(record);
     for (const auto& reference : new_references)
         references[reference.string()] = id;
@@ -295,37 +301,43 @@ ErrorOr<std::unique_ptr<Store>> Store::open(std::string root, StoreOptions optio
         options.certs_dir = root + "/certs.d";
     state->root = std::move(root);
     state->options = std::move(options);
-    for (const char* dir : {"", "/blobs/sha256", "/layers", "/images", "/tmp"})
+    for (const char* dir : {"", "/blobs/sha256", "/layers", "/images", "/images/retired", "/tmp"})
         TRY_CONTEXT(fs::mkdir_p(state->root + dir, 0700), "image store");
     // Leftovers of interrupted loads: never registered, safe to drop.
     for (const auto& name : TRY(fs::list_dir(state->temp_root())))
         (void)fs::remove_tree(state->temp_root() + "/" + name);
-    for (const auto& name : TRY(fs::list_dir(state->root + "/images"))) {
-        if (!name.ends_with(".json") || !is_hex64(name.substr(0, name.size() - 5)))
-            continue;
-        std::string id = "sha256:" + name.substr(0, 64);
-        auto text = fs::read_file(state->root + "/images/" + name, max_config_size);
-        if (!text || sha256_digest(*text) != id) {
-            log::debug("image store: skipping damaged image config " + name);
-            continue;
-        }
-        auto config = parse_image_config(*text);
-        if (!config)
-            continue;
-        ImageRecord record{id, *config, 0, {}};
-        bool complete = true;
-        for (const auto& diff_id : config->diff_ids) {
-            auto layer = state->read_layer(diff_id);
-            if (!layer) {
-                complete = false;
-                break;
+    auto scan = [&](const std::string& dir,
+                    std::map<std::string, ImageRecord>& table) -> ErrorOr<void> {
+        for (const auto& name : TRY(fs::list_dir(dir))) {
+            if (!name.ends_with(".json") || !is_hex64(name.substr(0, name.size() - 5)))
+                continue;
+            std::string id = "sha256:" + name.substr(0, 64);
+            auto text = fs::read_file(dir + "/" + name, max_config_size);
+            if (!text || sha256_digest(*text) != id) {
+                log::debug("image store: skipping damaged image config " + name);
+                continue;
             }
-            record.size += layer->size;
-            record.layer_sizes.push_back(layer->size);
+            auto config = parse_image_config(*text);
+            if (!config)
+                continue;
+            ImageRecord record{id, *config, 0, {}};
+            bool complete = true;
+            for (const auto& diff_id : config->diff_ids) {
+                auto layer = state->read_layer(diff_id);
+                if (!layer) {
+                    complete = false;
+                    break;
+                }
+                record.size += layer->size;
+                record.layer_sizes.push_back(layer->size);
+            }
+            if (complete)
+                table[id] = std::move(record);
         }
-        if (complete)
-            state->images[id] = std::move(record);
-    }
+        return {};
+    };
+    TRY(scan(state->root + "/images", state->images));
+    TRY(scan(state->root + "/images/retired", state->retired));
     std::string index_path = state->root + "/repositories.json";
     if (TRY(fs::exists(index_path))) {
         std::string text = TRY(fs::read_file(index_path, 64 << 20));
@@ -371,9 +383,14 @@ ErrorOr<void> Store::tag(std::string_view source, std::string_view target) {
 
 ErrorOr<std::vector<std::string>> Store::layer_dirs(std::string_view image_id) const {
     std::shared_lock lock(state_->mutex);
-    std::string id = TRY(state_->find_image_locked(image_id));
+    const ImageRecord* record = nullptr;
+    auto retired = state_->retired.find(std::string(image_id));
+    if (retired != state_->retired.end())
+        record = &retired->second;
+    else
+        record = &state_->images.at(TRY(state_->find_image_locked(image_id)));
     std::vector<std::string> dirs;
-    for (const auto& diff_id : state_->images.at(id).config.diff_ids)
+    for (const auto& diff_id : record->config.diff_ids)
         dirs.push_back(state_->layer_root(diff_id));
     return dirs;
 }

@@ -179,7 +179,9 @@ class Store {
         std::string_view name, bool force,
         const std::function<bool(const std::string& image_id)>& in_use = {});
     // As above with docker's exact conflicts: a running user blocks even a forced delete
-    // ("cannot be forced"), a stopped one blocks an unforced one ("must be forced").
+    // ("cannot be forced"), a stopped one blocks an unforced one ("must be forced"). An image
+    // deleted by force while a stopped container uses it keeps its layers: layer_dirs(full id)
+    // still answers for it until prune() finds it unused.
     ErrorOr<std::vector<RemoveRecord>> remove_image(std::string_view name, bool force,
                                                     const ImageUserLookup& users);
     // As `docker image prune`: deletes dangling (untagged) images, or with `all` every image,

@@ -139,12 +139,18 @@ ErrorOr<std::vector<RemoveRecord>> Store::remove_image(std::string_view name, bo
     TRY(state_->save_references_locked());
     std::set<std::string> layers(state_->images.at(id).config.diff_ids.begin(),
                                  state_->images.at(id).config.diff_ids.end());
-    state_->images.erase(id);
-    (void)sys::unlink(state_->config_path(id));
-    records.push_back({RemoveRecord::Kind::deleted, id});
-    // A stopped container may still mount the layers: keep them while it exists.
-    if (!user)
+    if (user) {
+        // A stopped container still needs the layers to start again: retire the image
+        // instead of dropping it; prune drops it once no container uses it.
+        TRY(sys::rename(state_->config_path(id), state_->retired_path(id)));
+        state_->retired[id] = std::move(state_->images.at(id));
+        state_->images.erase(id);
+    } else {
+        state_->images.erase(id);
+        (void)sys::unlink(state_->config_path(id));
         state_->collect_garbage_locked(layers);
+    }
+    records.push_back({RemoveRecord::Kind::deleted, id});
     return records;
 }
 
@@ -178,6 +184,15 @@ ErrorOr<PruneResult> Store::prune(bool all, const ImageUserLookup& users) {
         state_->images.erase(id);
         (void)sys::unlink(state_->config_path(id));
         result.records.push_back({RemoveRecord::Kind::deleted, id});
+    }
+    for (auto it = state_->retired.begin(); it != state_->retired.end();) {
+        if (users && users(it->first)) {
+            ++it;
+            continue;
+        }
+        layers.insert(it->second.config.diff_ids.begin(), it->second.config.diff_ids.end());
+        (void)sys::unlink(state_->retired_path(it->first));
+        it = state_->retired.erase(it);
     }
     TRY(state_->save_references_locked());
     result.space_reclaimed = state_->collect_garbage_locked(layers);

@@ -36,11 +36,16 @@ struct Store::State {
     std::map<std::string, ImageRecord> images;      // by id
     std::map<std::string, std::string> references;  // Reference::string() → image id
     std::map<std::string, int> pinned_layers;       // diff id → in-flight users
+    // Images deleted by a forced rmi while a stopped container still uses them: invisible to
+    // resolve, but their layers stay (layer_dirs still answers) until prune finds no user.
+    // Configs in images/retired/.
+    std::map<std::string, ImageRecord> retired;
 
     std::string blob_path(std::string_view digest) const;
     std::string layer_path(std::string_view diff_id) const;  // layers/<hex>
     std::string layer_root(std::string_view diff_id) const;  // layers/<hex>/root
     std::string config_path(std::string_view id) const;      // images/<hex>.json
+    std::string retired_path(std::string_view id) const;     // images/retired/<hex>.json
     std::string temp_root() const;                           // tmp/
 
     // Must hold `mutex` (shared is enough for the readers).

@@ -221,7 +221,7 @@ TEST_F(StoreTest, RefusesArchivesThatLieOrEscape) {
     // Nothing registered, nothing left behind.
     EXPECT_TRUE(store_->list().empty());
     EXPECT_TRUE(fs::list_dir(fs::join(root_, "tmp"))->empty());
-    EXPECT_TRUE(fs::list_dir(fs::join(root_, "images"))->empty());
+    EXPECT_EQ(*fs::list_dir(fs::join(root_, "images")), std::vector<std::string>{"retired"});
 }
 
 TEST_F(StoreTest, SaveThenLoadRoundTripsIntoAnotherStore) {
@@ -402,6 +402,36 @@ TEST_F(StoreTest, PruneRemovesDanglingImagesNobodyUses) {
     EXPECT_EQ(everything->records[0].value, "keep:1");
     EXPECT_EQ(everything->records[1].value, tagged.id);
     EXPECT_EQ(store_->list().size(), 1u);
+}
+
+TEST_F(StoreTest, ForcedRemovalKeepsLayersForAStoppedContainer) {
+    TestImage image = two_layer_image("stopped");
+    ASSERT_TRUE(load(testing::docker_archive({{image, {"stopped:1"}}})));
+    bool container_exists = true;
+    auto users = [&](const std::string& id) -> std::optional<ImageUser> {
+        if (container_exists && id == image.id)
+            return ImageUser{"abcdef", false};
+        return std::nullopt;
+    };
+    auto removed = store_->remove_image(image.id, true, users);
+    ASSERT_TRUE(removed) << removed.error().message();
+    ASSERT_EQ(removed->size(), 2u);
+    EXPECT_EQ((*removed)[1].value, image.id);
+    EXPECT_FALSE(store_->resolve(image.id));
+    EXPECT_TRUE(store_->list().empty());
+    // The container can still be started: its layers are there, also after a restart.
+    store_.reset();
+    store_ = std::move(*Store::open(root_));
+    auto dirs = store_->layer_dirs(image.id);
+    ASSERT_TRUE(dirs) << dirs.error().message();
+    EXPECT_EQ(*fs::read_file(fs::join((*dirs)[1], "etc/marker")), "stopped");
+    // Once the container is gone, prune frees the layers.
+    container_exists = false;
+    auto pruned = store_->prune(false, users);
+    ASSERT_TRUE(pruned);
+    EXPECT_EQ(pruned->space_reclaimed, 13 + 5 + 7);
+    EXPECT_FALSE(store_->layer_dirs(image.id));
+    EXPECT_TRUE(fs::list_dir(fs::join(root_, "layers"))->empty());
 }
 
 TEST_F(StoreTest, AmbiguousIdPrefixesAreNotFound) {
