@@ -266,6 +266,45 @@ TEST_F(StoreTest, SaveThenLoadRoundTripsIntoAnotherStore) {
     }
 }
 
+// Archives written by another tool: skopeo's oci-archive (gzip layers) and docker-archive.
+TEST_F(StoreTest, LoadsArchivesWrittenBySkopeo) {
+    if (::access("/usr/bin/skopeo", X_OK) != 0)
+        GTEST_SKIP() << "skopeo missing (scripts/setup installs it)";
+    TestImage image = two_layer_image("skopeo");
+    std::string source = fs::join(sandbox_->path(), "source.tar");
+    ASSERT_TRUE(fs::write_file_atomic(source, testing::docker_archive({{image, {}}})));
+    std::string oci = fs::join(sandbox_->path(), "oci.tar");
+    auto copied = run({"skopeo", "--insecure-policy", "copy", "--quiet", "docker-archive:" + source,
+                       "oci-archive:" + oci + ":corral/oci:1"});
+    ASSERT_TRUE(copied);
+    ASSERT_EQ(copied->exit_code, 0) << copied->err;
+    auto oci_fd = sys::open(oci, O_RDONLY);
+    ASSERT_TRUE(oci_fd);
+    auto loaded = store_->load(oci_fd->get());
+    ASSERT_TRUE(loaded) << loaded.error().message();
+    EXPECT_EQ(load_messages(*loaded), std::vector<std::string>{"Loaded image: corral/oci:1"});
+    auto from_oci = store_->resolve("corral/oci:1");
+    ASSERT_TRUE(from_oci);
+    EXPECT_EQ(
+        from_oci->config.diff_ids,
+        (std::vector<std::string>{sha256_digest(image.layers[0]), sha256_digest(image.layers[1])}));
+    EXPECT_EQ(from_oci->config.env,
+              (std::vector<std::string>{"PATH=/usr/bin:/bin", "MARKER=skopeo"}));
+
+    std::string docker = fs::join(sandbox_->path(), "docker.tar");
+    copied = run({"skopeo", "--insecure-policy", "copy", "--quiet", "oci-archive:" + oci,
+                  "docker-archive:" + docker + ":corral/docker:2"});
+    ASSERT_TRUE(copied);
+    ASSERT_EQ(copied->exit_code, 0) << copied->err;
+    auto docker_fd = sys::open(docker, O_RDONLY);
+    loaded = store_->load(docker_fd->get());
+    ASSERT_TRUE(loaded) << loaded.error().message();
+    EXPECT_EQ(load_messages(*loaded), std::vector<std::string>{"Loaded image: corral/docker:2"});
+    auto dirs = store_->layer_dirs("corral/docker:2");
+    ASSERT_TRUE(dirs);
+    EXPECT_EQ(*fs::read_file(fs::join((*dirs)[1], "etc/marker")), "skopeo");
+}
+
 TEST_F(StoreTest, SavesUntaggedImagesById) {
     TestImage image = two_layer_image("id");
     ASSERT_TRUE(load(testing::docker_archive({{image, {}}})));
