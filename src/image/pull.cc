@@ -101,7 +101,7 @@ ErrorOr<PullResult> Store::pull(std::string_view text, const RegistryAuth& auth,
         std::string shown = short_id(layer.digest);
         std::string file = work.path() + "/" + layer.digest.substr(7);
         report(shown, "Waiting");
-        TRY_CONTEXT(client->download_blob(reference.path, layer.digest, file,
+        TRY_CONTEXT(client->download_blob(reference.path, layer.digest, file, layer.size,
                                           [&](int64_t current, int64_t total) {
                                               if (total <= 0)
                                                   total = layer.size;
