@@ -251,6 +251,13 @@ ErrorOr<LayerRecord> Store::State::ingest_layer(const std::string& blob_file,
                  {"blob", record.blob},
                  {"media_type", record.media_type}};
     TRY(fs::write_file_atomic(work.path() + "/meta.json", meta.dump() + "\n", 0600));
+    // The layer's files reach the disk before the rename publishes the layer: after a power
+    // loss a layer is whole or absent.
+    {
+        UniqueFd dir = TRY(sys::open(work.path(), O_RDONLY | O_DIRECTORY));
+        if (::syncfs(dir.get()) < 0)
+            return Error::from_errno("syncfs", work.path(), errno);
+    }
     std::string final_path = layer_path(record.diff_id);
     if (::rename(work.path().c_str(), final_path.c_str()) == 0) {
         work.release();
