@@ -194,6 +194,10 @@ ErrorOr<PruneResult> Store::prune(bool all, const ImageUserLookup& users) {
         (void)sys::unlink(state_->retired_path(it->first));
         it = state_->retired.erase(it);
     }
+    // Layers of loads or pulls that died before registering their image.
+    for (const auto& name : TRY(fs::list_dir(state_->root + "/layers")))
+        if (is_hex64(name))
+            layers.insert("sha256:" + name);
     TRY(state_->save_references_locked());
     result.space_reclaimed = state_->collect_garbage_locked(layers);
     return result;

@@ -435,6 +435,19 @@ TEST_F(StoreTest, PruneRemovesDanglingImagesNobodyUses) {
     EXPECT_TRUE(store_->resolve("keep:1"));
     EXPECT_TRUE(store_->resolve(used.id));
 
+    // A layer left by a load that died before registering its image goes too.
+    std::string orphan = fs::join(root_, "layers/" + std::string(64, 'e'));
+    ASSERT_TRUE(fs::mkdir_p(fs::join(orphan, "root")));
+    ASSERT_TRUE(
+        fs::write_file_atomic(fs::join(orphan, "meta.json"),
+                              R"({"diff_id":"sha256:)" + std::string(64, 'e') +
+                                  R"(","size":7,"tar_size":10240,"blob":"","media_type":"x"})"));
+    auto orphans = store_->prune(false, users);
+    ASSERT_TRUE(orphans);
+    EXPECT_TRUE(orphans->records.empty());
+    EXPECT_EQ(orphans->space_reclaimed, 7);
+    EXPECT_FALSE(*fs::exists(orphan));
+
     auto everything = store_->prune(true, users);
     ASSERT_TRUE(everything);
     ASSERT_EQ(everything->records.size(), 2u);
