@@ -230,6 +230,10 @@ ErrorOr<void> Unpacker::apply_metadata(archive_entry* entry, int parent_fd, cons
             size_t size = 0;
             archive_entry_xattr_reset(entry);
             while (archive_entry_xattr_next(entry, &key, &value, &size) == ARCHIVE_OK) {
+                // overlayfs's own attributes (opaque, redirect, metacopy) come only from our
+                // whiteout conversion, never from a layer's say-so.
+                if (std::string_view(key).starts_with("trusted.overlay."))
+                    continue;
                 // Best effort: the file system or our privileges may not allow every
                 // namespace.
                 (void)::fsetxattr(fd, key, value, size, 0);

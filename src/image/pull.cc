@@ -1,6 +1,8 @@
 // `docker pull`: manifest (picking the platform from a list), config and layers from a
 // registry v2, each verified against its digest; layers already in the store are reused.
-// Progress records follow docker's pull stream, ending with "Digest: ..." and "Status: ...".
+// Progress records are the per-layer lines of docker's pull stream ("Pulling fs layer",
+// "Downloading", "Pull complete", "Already exists"); the caller writes the "Pulling from",
+// "Digest:" and "Status:" lines from the reference and the PullResult.
 #include "base/fs.h"
 #include "base/sys.h"
 #include "image/digest.h"
@@ -57,8 +59,6 @@ ErrorOr<PullResult> Store::pull(std::string_view text, const RegistryAuth& auth,
     std::string wanted = reference.digest.empty() ? reference.tag : reference.digest;
     // Errors say which image, then what the registry said.
     auto context = "pull " + reference.familiar();
-    report(reference.digest.empty() ? reference.tag : reference.digest,
-           "Pulling from " + reference.path);
     FetchedManifest top = TRY_CONTEXT(client->get_manifest(reference.path, wanted), context);
     FetchedManifest fetched = top;
     if (TRY(is_manifest_index(top.body, top.content_type))) {
@@ -101,7 +101,7 @@ ErrorOr<PullResult> Store::pull(std::string_view text, const RegistryAuth& auth,
         std::string shown = short_id(layer.digest);
         std::string file = work.path() + "/" + layer.digest.substr(7);
         report(shown, "Waiting");
-        TRY_CONTEXT(client->download_blob(reference.path, layer.digest, file,
+        TRY_CONTEXT(client->download_blob(reference.path, layer.digest, file, layer.size,
                                           [&](int64_t current, int64_t total) {
                                               if (total <= 0)
                                                   total = layer.size;
@@ -137,10 +137,6 @@ ErrorOr<PullResult> Store::pull(std::string_view text, const RegistryAuth& auth,
     result.digest = top.digest;
     result.reference = reference.familiar();
     result.downloaded_newer = !existed;
-    report("", "Digest: " + top.digest);
-    report("", std::string(existed ? "Status: Image is up to date for "
-                                   : "Status: Downloaded newer image for ") +
-                   reference.familiar());
     return result;
 }
 

@@ -166,6 +166,11 @@ size_t on_body(char* data, size_t size, size_t count, void* context) {
         return length;
     }
     Sink& sink = *transfer->sink;
+    if (sink.limit &&
+        sink.received + static_cast<int64_t>(length) > static_cast<int64_t>(sink.limit)) {
+        sink.too_large = true;
+        return 0;
+    }
     if (sink.memory) {
         if (sink.memory->size() + length > sink.limit) {
             sink.too_large = true;
@@ -503,6 +508,7 @@ ErrorOr<std::string> RegistryClient::get_blob(const std::string& repository,
 
 ErrorOr<void> RegistryClient::download_blob(const std::string& repository,
                                             const std::string& digest, const std::string& path,
+                                            int64_t expected_size,
                                             const std::function<void(int64_t, int64_t)>& progress) {
     TRY(digest_hex(digest));
     std::string url = impl_->base_url + "/v2/" + repository + "/blobs/" + digest;
@@ -511,6 +517,7 @@ ErrorOr<void> RegistryClient::download_blob(const std::string& repository,
     Sink sink;
     sink.fd = fd.get();
     sink.hasher = &hasher;
+    sink.limit = expected_size > 0 ? static_cast<size_t>(expected_size) : 0;
     sink.progress = &progress;
     Response response = TRY(impl_->request(url, {}, sink, repository));
     if (response.status != 200)

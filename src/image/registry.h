@@ -49,10 +49,11 @@ class RegistryClient {
     // GET /v2/<repository>/blobs/<digest> into memory (up to `limit` bytes), verified.
     ErrorOr<std::string> get_blob(const std::string& repository, const std::string& digest,
                                   size_t limit);
-    // GET /v2/<repository>/blobs/<digest> into the file `path`, verified.
-    // `progress(current, total)` is called as bytes arrive.
+    // GET /v2/<repository>/blobs/<digest> into the file `path`, verified. More than
+    // `expected_size` bytes (when > 0, the descriptor's size) is an error, so a registry
+    // cannot fill the disk. `progress(current, total)` is called as bytes arrive.
     ErrorOr<void> download_blob(const std::string& repository, const std::string& digest,
-                                const std::string& path,
+                                const std::string& path, int64_t expected_size,
                                 const std::function<void(int64_t, int64_t)>& progress);
 
     struct Impl;

@@ -49,6 +49,9 @@ std::string Store::State::layer_root(std::string_view diff_id) const {
 std::string Store::State::config_path(std::string_view id) const {
     return root + "/images/" + std::string(id.substr(id.find(':') + 1)) + ".json";
 }
+std::string Store::State::retired_path(std::string_view id) const {
+    return root + "/images/retired/" + std::string(id.substr(id.find(':') + 1)) + ".json";
+}
 std::string Store::State::temp_root() const {
     return root + "/tmp";
 }
@@ -58,6 +61,7 @@ Image Store::State::to_image_locked(const ImageRecord& record) const {
     image.id = record.id;
     image.config = record.config;
     image.size = record.size;
+    image.layer_sizes = record.layer_sizes;
     image.created = parse_rfc3339(record.config.created);
     for (const auto& [text, id] : references) {
         if (id != record.id)
@@ -156,11 +160,13 @@ ErrorOr<LayerRecord> Store::State::read_layer(std::string_view diff_id) const {
     }
 }
 
-void Store::State::collect_garbage_locked(const std::set<std::string>& candidates) {
+int64_t Store::State::collect_garbage_locked(const std::set<std::string>& candidates) {
+    int64_t reclaimed = 0;
     std::set<std::string> used;
-    for (const auto& [id, record] : images)
-        for (const auto& diff_id : record.config.diff_ids)
-            used.insert(diff_id);
+    for (const auto* table : {&images, &retired})
+        for (const auto& [id, record] : *table)
+            for (const auto& diff_id : record.config.diff_ids)
+                used.insert(diff_id);
     for (const auto& diff_id : candidates) {
         if (used.contains(diff_id) || pinned_layers.contains(diff_id))
             continue;
@@ -171,9 +177,13 @@ void Store::State::collect_garbage_locked(const std::set<std::string>& candidate
         if (!sys::rename(layer_path(diff_id), trash))
             continue;
         (void)fs::remove_tree(trash);
-        if (record && !record->blob.empty())
-            (void)sys::unlink(blob_path(record->blob));
+        if (record) {
+            reclaimed += record->size;
+            if (!record->blob.empty())
+                (void)sys::unlink(blob_path(record->blob));
+        }
     }
+    return reclaimed;
 }
 
 LayerPins::~LayerPins() {
@@ -241,6 +251,13 @@ ErrorOr<LayerRecord> Store::State::ingest_layer(const std::string& blob_file,
                  {"blob", record.blob},
                  {"media_type", record.media_type}};
     TRY(fs::write_file_atomic(work.path() + "/meta.json", meta.dump() + "\n", 0600));
+    // The layer's files reach the disk before the rename publishes the layer: after a power
+    // loss a layer is whole or absent.
+    {
+        UniqueFd dir = TRY(sys::open(work.path(), O_RDONLY | O_DIRECTORY));
+        if (::syncfs(dir.get()) < 0)
+            return Error::from_errno("syncfs", work.path(), errno);
+    }
     std::string final_path = layer_path(record.diff_id);
     if (::rename(work.path().c_str(), final_path.c_str()) == 0) {
         work.release();
@@ -257,15 +274,18 @@ ErrorOr<std::string> Store::State::register_image(std::string_view config_json,
                                                   const std::vector<Reference>& new_references) {
     std::string id = sha256_digest(config_json);
     ImageConfig config = TRY(parse_image_config(config_json));
-    ImageRecord record{id, config, 0};
+    ImageRecord record{id, config, 0, {}};
     for (const auto& diff_id : config.diff_ids) {
         LayerRecord layer = TRY(read_layer(diff_id));
         record.size += layer.size;
+        record.layer_sizes.push_back(layer.size);
     }
     std::string path = config_path(id);
     if (!TRY(fs::exists(path)))
         TRY(fs::write_file_atomic(path, config_json, 0600));
     std::unique_lock lock(mutex);
+    if (retired.erase(id))
+        (void)sys::unlink(retired_path(id));
     images[id] = std::move(record);
     for (const auto& reference : new_references)
         references[reference.string()] = id;
@@ -288,36 +308,43 @@ ErrorOr<std::unique_ptr<Store>> Store::open(std::string root, StoreOptions optio
         options.certs_dir = root + "/certs.d";
     state->root = std::move(root);
     state->options = std::move(options);
-    for (const char* dir : {"", "/blobs/sha256", "/layers", "/images", "/tmp"})
+    for (const char* dir : {"", "/blobs/sha256", "/layers", "/images", "/images/retired", "/tmp"})
         TRY_CONTEXT(fs::mkdir_p(state->root + dir, 0700), "image store");
     // Leftovers of interrupted loads: never registered, safe to drop.
     for (const auto& name : TRY(fs::list_dir(state->temp_root())))
         (void)fs::remove_tree(state->temp_root() + "/" + name);
-    for (const auto& name : TRY(fs::list_dir(state->root + "/images"))) {
-        if (!name.ends_with(".json") || !is_hex64(name.substr(0, name.size() - 5)))
-            continue;
-        std::string id = "sha256:" + name.substr(0, 64);
-        auto text = fs::read_file(state->root + "/images/" + name, max_config_size);
-        if (!text || sha256_digest(*text) != id) {
-            log::debug("image store: skipping damaged image config " + name);
-            continue;
-        }
-        auto config = parse_image_config(*text);
-        if (!config)
-            continue;
-        ImageRecord record{id, *config, 0};
-        bool complete = true;
-        for (const auto& diff_id : config->diff_ids) {
-            auto layer = state->read_layer(diff_id);
-            if (!layer) {
-                complete = false;
-                break;
+    auto scan = [&](const std::string& dir,
+                    std::map<std::string, ImageRecord>& table) -> ErrorOr<void> {
+        for (const auto& name : TRY(fs::list_dir(dir))) {
+            if (!name.ends_with(".json") || !is_hex64(name.substr(0, name.size() - 5)))
+                continue;
+            std::string id = "sha256:" + name.substr(0, 64);
+            auto text = fs::read_file(dir + "/" + name, max_config_size);
+            if (!text || sha256_digest(*text) != id) {
+                log::debug("image store: skipping damaged image config " + name);
+                continue;
             }
-            record.size += layer->size;
+            auto config = parse_image_config(*text);
+            if (!config)
+                continue;
+            ImageRecord record{id, *config, 0, {}};
+            bool complete = true;
+            for (const auto& diff_id : config->diff_ids) {
+                auto layer = state->read_layer(diff_id);
+                if (!layer) {
+                    complete = false;
+                    break;
+                }
+                record.size += layer->size;
+                record.layer_sizes.push_back(layer->size);
+            }
+            if (complete)
+                table[id] = std::move(record);
         }
-        if (complete)
-            state->images[id] = std::move(record);
-    }
+        return {};
+    };
+    TRY(scan(state->root + "/images", state->images));
+    TRY(scan(state->root + "/images/retired", state->retired));
     std::string index_path = state->root + "/repositories.json";
     if (TRY(fs::exists(index_path))) {
         std::string text = TRY(fs::read_file(index_path, 64 << 20));
@@ -363,9 +390,14 @@ ErrorOr<void> Store::tag(std::string_view source, std::string_view target) {
 
 ErrorOr<std::vector<std::string>> Store::layer_dirs(std::string_view image_id) const {
     std::shared_lock lock(state_->mutex);
-    std::string id = TRY(state_->find_image_locked(image_id));
+    const ImageRecord* record = nullptr;
+    auto retired = state_->retired.find(std::string(image_id));
+    if (retired != state_->retired.end())
+        record = &retired->second;
+    else
+        record = &state_->images.at(TRY(state_->find_image_locked(image_id)));
     std::vector<std::string> dirs;
-    for (const auto& diff_id : state_->images.at(id).config.diff_ids)
+    for (const auto& diff_id : record->config.diff_ids)
         dirs.push_back(state_->layer_root(diff_id));
     return dirs;
 }

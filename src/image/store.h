@@ -65,6 +65,7 @@ struct Image {
     std::string parent;                     // "" (no build cache here)
     int64_t created = 0;                    // seconds since the epoch, from config.created
     int64_t size = 0;                       // bytes of all unpacked layers
+    std::vector<int64_t> layer_sizes;       // bytes per layer, as config.diff_ids
     ImageConfig config;
 };
 
@@ -108,6 +109,11 @@ struct ImageUser {
     bool running = false;
 };
 using ImageUserLookup = std::function<std::optional<ImageUser>(const std::string& image_id)>;
+
+struct PruneResult {
+    std::vector<RemoveRecord> records;
+    int64_t space_reclaimed = 0;  // bytes of the layers removed
+};
 
 struct ImportOptions {
     std::optional<std::string> reference;  // "name:tag" to tag the new image with
@@ -173,14 +179,22 @@ class Store {
         std::string_view name, bool force,
         const std::function<bool(const std::string& image_id)>& in_use = {});
     // As above with docker's exact conflicts: a running user blocks even a forced delete
-    // ("cannot be forced"), a stopped one blocks an unforced one ("must be forced").
+    // ("cannot be forced"), a stopped one blocks an unforced one ("must be forced"). An image
+    // deleted by force while a stopped container uses it keeps its layers: layer_dirs(full id)
+    // still answers for it until prune() finds it unused.
     ErrorOr<std::vector<RemoveRecord>> remove_image(std::string_view name, bool force,
                                                     const ImageUserLookup& users);
+    // As `docker image prune`: deletes dangling (untagged) images, or with `all` every image,
+    // that no container uses.
+    ErrorOr<PruneResult> prune(bool all, const ImageUserLookup& users = {});
     // Unpacked layer directories of the image, LOWEST first. overlayfs wants the reverse
     // order in lowerdir= (top first).
     ErrorOr<std::vector<std::string>> layer_dirs(std::string_view image_id) const;
     // Pulls from a registry v2 (HTTP for localhost/127.0.0.0/8/insecure registries, HTTPS
-    // otherwise), picking the configured platform from manifest lists.
+    // otherwise), picking the configured platform from manifest lists. `progress` gets the
+    // per-layer records; the caller writes docker's "Pulling from <path>", "Digest: <digest>"
+    // and "Status: Downloaded newer image for <reference>" / "Status: Image is up to date
+    // for <reference>" lines from the reference and the result.
     ErrorOr<PullResult> pull(std::string_view reference, const RegistryAuth& auth = {},
                              const ProgressSink& progress = {});
 

@@ -139,13 +139,68 @@ ErrorOr<std::vector<RemoveRecord>> Store::remove_image(std::string_view name, bo
     TRY(state_->save_references_locked());
     std::set<std::string> layers(state_->images.at(id).config.diff_ids.begin(),
                                  state_->images.at(id).config.diff_ids.end());
-    state_->images.erase(id);
-    (void)sys::unlink(state_->config_path(id));
-    records.push_back({RemoveRecord::Kind::deleted, id});
-    // A stopped container may still mount the layers: keep them while it exists.
-    if (!user)
+    if (user) {
+        // A stopped container still needs the layers to start again: retire the image
+        // instead of dropping it; prune drops it once no container uses it.
+        TRY(sys::rename(state_->config_path(id), state_->retired_path(id)));
+        state_->retired[id] = std::move(state_->images.at(id));
+        state_->images.erase(id);
+    } else {
+        state_->images.erase(id);
+        (void)sys::unlink(state_->config_path(id));
         state_->collect_garbage_locked(layers);
+    }
+    records.push_back({RemoveRecord::Kind::deleted, id});
     return records;
+}
+
+ErrorOr<PruneResult> Store::prune(bool all, const ImageUserLookup& users) {
+    std::unique_lock lock(state_->mutex);
+    PruneResult result;
+    std::set<std::string> layers;
+    std::vector<std::string> doomed;
+    for (const auto& [id, record] : state_->images) {
+        if (users && users(id))
+            continue;
+        bool tagged = false;
+        for (const auto& [text, target] : state_->references)
+            tagged |= target == id;
+        if (tagged && !all)
+            continue;
+        doomed.push_back(id);
+    }
+    for (const auto& id : doomed) {
+        for (auto it = state_->references.begin(); it != state_->references.end();) {
+            if (it->second == id) {
+                if (auto reference = Reference::parse(it->first))
+                    result.records.push_back({RemoveRecord::Kind::untagged, reference->familiar()});
+                it = state_->references.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        const auto& diff_ids = state_->images.at(id).config.diff_ids;
+        layers.insert(diff_ids.begin(), diff_ids.end());
+        state_->images.erase(id);
+        (void)sys::unlink(state_->config_path(id));
+        result.records.push_back({RemoveRecord::Kind::deleted, id});
+    }
+    for (auto it = state_->retired.begin(); it != state_->retired.end();) {
+        if (users && users(it->first)) {
+            ++it;
+            continue;
+        }
+        layers.insert(it->second.config.diff_ids.begin(), it->second.config.diff_ids.end());
+        (void)sys::unlink(state_->retired_path(it->first));
+        it = state_->retired.erase(it);
+    }
+    // Layers of loads or pulls that died before registering their image.
+    for (const auto& name : TRY(fs::list_dir(state_->root + "/layers")))
+        if (is_hex64(name))
+            layers.insert("sha256:" + name);
+    TRY(state_->save_references_locked());
+    result.space_reclaimed = state_->collect_garbage_locked(layers);
+    return result;
 }
 
 }  // namespace corral::image

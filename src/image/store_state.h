@@ -25,6 +25,7 @@ struct ImageRecord {
     std::string id;
     ImageConfig config;
     int64_t size = 0;
+    std::vector<int64_t> layer_sizes;
 };
 
 struct Store::State {
@@ -35,11 +36,16 @@ struct Store::State {
     std::map<std::string, ImageRecord> images;      // by id
     std::map<std::string, std::string> references;  // Reference::string() → image id
     std::map<std::string, int> pinned_layers;       // diff id → in-flight users
+    // Images deleted by a forced rmi while a stopped container still uses them: invisible to
+    // resolve, but their layers stay (layer_dirs still answers) until prune finds no user.
+    // Configs in images/retired/.
+    std::map<std::string, ImageRecord> retired;
 
     std::string blob_path(std::string_view digest) const;
     std::string layer_path(std::string_view diff_id) const;  // layers/<hex>
     std::string layer_root(std::string_view diff_id) const;  // layers/<hex>/root
     std::string config_path(std::string_view id) const;      // images/<hex>.json
+    std::string retired_path(std::string_view id) const;     // images/retired/<hex>.json
     std::string temp_root() const;                           // tmp/
 
     // Must hold `mutex` (shared is enough for the readers).
@@ -47,7 +53,8 @@ struct Store::State {
     ErrorOr<std::string> find_image_locked(std::string_view name_or_id) const;
     ErrorOr<void> save_references_locked() const;
     // Removes layers no image uses and nobody has pinned; exclusive lock held.
-    void collect_garbage_locked(const std::set<std::string>& candidates);
+    // Returns the bytes of layer content removed.
+    int64_t collect_garbage_locked(const std::set<std::string>& candidates);
 
     ErrorOr<LayerRecord> read_layer(std::string_view diff_id) const;
     bool has_layer(std::string_view diff_id) const;

@@ -261,6 +261,16 @@ TEST_F(LayerTest, KeepsExtendedAttributes) {
     EXPECT_EQ(std::string(value, 5), "hello");
 }
 
+TEST_F(LayerTest, IgnoresOverlayAttributesFromTheTar) {
+    auto result =
+        unpack(TarBuilder().xattr_file("f", "x", "trusted.overlay.redirect", "/etc").finish());
+    ASSERT_TRUE(result) << result.error().message();
+    char value[16] = {};
+    EXPECT_LT(
+        ::getxattr(fs::join(target_, "f").c_str(), "trusted.overlay.redirect", value, sizeof value),
+        0);
+}
+
 TEST(OpenInTree, FollowsInnerSymlinksAndRefusesEscapes) {
     auto dir = fs::TempDir::create("/tmp", "tree-test");
     ASSERT_TRUE(dir);

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -205,6 +206,77 @@ class TokenServer {
     std::thread thread_;
     std::mutex mutex_;
     std::vector<std::string> requests_;
+};
+
+// A scripted HTTP server for registries that misbehave in ways the real one never does:
+// `handler(request line, headers)` returns the whole response.
+class ScriptedServer {
+  public:
+    using Handler = std::function<std::string(const std::string& line, const std::string& head)>;
+    explicit ScriptedServer(Handler handler) : handler_(std::move(handler)) {
+        listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address);
+        socklen_t length = sizeof address;
+        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
+        port_ = ntohs(address.sin_port);
+        ::listen(listener_, 16);
+        thread_ = std::thread([this] { serve(); });
+    }
+    ~ScriptedServer() {
+        stop_ = true;
+        thread_.join();
+        ::close(listener_);
+    }
+    std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
+
+    static std::string response(int status, const std::string& reason,
+                                const std::vector<std::string>& headers, const std::string& body) {
+        std::string text = "HTTP/1.1 " + std::to_string(status) + " " + reason + "\r\n";
+        for (const auto& header : headers)
+            text += header + "\r\n";
+        text += "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" +
+                body;
+        return text;
+    }
+
+  private:
+    void serve() {
+        while (!stop_) {
+            pollfd poller{listener_, POLLIN, 0};
+            if (::poll(&poller, 1, 100) <= 0)
+                continue;
+            int client = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+            if (client < 0)
+                continue;
+            std::string request;
+            char buffer[4096];
+            while (request.find("\r\n\r\n") == std::string::npos && request.size() < 65536) {
+                ssize_t n = ::read(client, buffer, sizeof buffer);
+                if (n <= 0)
+                    break;
+                request.append(buffer, static_cast<size_t>(n));
+            }
+            std::string line = request.substr(0, request.find("\r\n"));
+            std::string reply = handler_(line, request);
+            size_t done = 0;
+            while (done < reply.size()) {
+                ssize_t n = ::write(client, reply.data() + done, reply.size() - done);
+                if (n <= 0)
+                    break;
+                done += static_cast<size_t>(n);
+            }
+            ::close(client);
+        }
+    }
+
+    Handler handler_;
+    int listener_ = -1;
+    int port_ = 0;
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
 };
 
 // An RS256 JWT for docker-registry's token auth, with the signing certificate in x5c.

@@ -102,6 +102,7 @@ TEST_F(StoreTest, LoadsDockerArchiveAndResolvesByNameAndId) {
     EXPECT_EQ(resolved.config.diff_ids.size(), 2u);
     EXPECT_EQ(resolved.created, 1704164645);
     EXPECT_EQ(resolved.size, 5 + 3 + 5 + 5 + 3);
+    EXPECT_EQ(resolved.layer_sizes, (std::vector<int64_t>{13, 8}));
 
     auto missing = store_->resolve("nothere");
     ASSERT_FALSE(missing);
@@ -220,7 +221,7 @@ TEST_F(StoreTest, RefusesArchivesThatLieOrEscape) {
     // Nothing registered, nothing left behind.
     EXPECT_TRUE(store_->list().empty());
     EXPECT_TRUE(fs::list_dir(fs::join(root_, "tmp"))->empty());
-    EXPECT_TRUE(fs::list_dir(fs::join(root_, "images"))->empty());
+    EXPECT_EQ(*fs::list_dir(fs::join(root_, "images")), std::vector<std::string>{"retired"});
 }
 
 TEST_F(StoreTest, SaveThenLoadRoundTripsIntoAnotherStore) {
@@ -263,6 +264,45 @@ TEST_F(StoreTest, SaveThenLoadRoundTripsIntoAnotherStore) {
         ASSERT_TRUE(copy);
         EXPECT_EQ(copy->exit_code, 0) << copy->err;
     }
+}
+
+// Archives written by another tool: skopeo's oci-archive (gzip layers) and docker-archive.
+TEST_F(StoreTest, LoadsArchivesWrittenBySkopeo) {
+    if (::access("/usr/bin/skopeo", X_OK) != 0)
+        GTEST_SKIP() << "skopeo missing (scripts/setup installs it)";
+    TestImage image = two_layer_image("skopeo");
+    std::string source = fs::join(sandbox_->path(), "source.tar");
+    ASSERT_TRUE(fs::write_file_atomic(source, testing::docker_archive({{image, {}}})));
+    std::string oci = fs::join(sandbox_->path(), "oci.tar");
+    auto copied = run({"skopeo", "--insecure-policy", "copy", "--quiet", "docker-archive:" + source,
+                       "oci-archive:" + oci + ":corral/oci:1"});
+    ASSERT_TRUE(copied);
+    ASSERT_EQ(copied->exit_code, 0) << copied->err;
+    auto oci_fd = sys::open(oci, O_RDONLY);
+    ASSERT_TRUE(oci_fd);
+    auto loaded = store_->load(oci_fd->get());
+    ASSERT_TRUE(loaded) << loaded.error().message();
+    EXPECT_EQ(load_messages(*loaded), std::vector<std::string>{"Loaded image: corral/oci:1"});
+    auto from_oci = store_->resolve("corral/oci:1");
+    ASSERT_TRUE(from_oci);
+    EXPECT_EQ(
+        from_oci->config.diff_ids,
+        (std::vector<std::string>{sha256_digest(image.layers[0]), sha256_digest(image.layers[1])}));
+    EXPECT_EQ(from_oci->config.env,
+              (std::vector<std::string>{"PATH=/usr/bin:/bin", "MARKER=skopeo"}));
+
+    std::string docker = fs::join(sandbox_->path(), "docker.tar");
+    copied = run({"skopeo", "--insecure-policy", "copy", "--quiet", "oci-archive:" + oci,
+                  "docker-archive:" + docker + ":corral/docker:2"});
+    ASSERT_TRUE(copied);
+    ASSERT_EQ(copied->exit_code, 0) << copied->err;
+    auto docker_fd = sys::open(docker, O_RDONLY);
+    loaded = store_->load(docker_fd->get());
+    ASSERT_TRUE(loaded) << loaded.error().message();
+    EXPECT_EQ(load_messages(*loaded), std::vector<std::string>{"Loaded image: corral/docker:2"});
+    auto dirs = store_->layer_dirs("corral/docker:2");
+    ASSERT_TRUE(dirs);
+    EXPECT_EQ(*fs::read_file(fs::join((*dirs)[1], "etc/marker")), "skopeo");
 }
 
 TEST_F(StoreTest, SavesUntaggedImagesById) {
@@ -374,6 +414,76 @@ TEST_F(StoreTest, ForcedRemoveByIdUntagsEverything) {
     ASSERT_TRUE(dirs);
     EXPECT_EQ(*fs::read_file(fs::join((*dirs)[0], "bin/sh")), "shell");
     EXPECT_EQ(fs::list_dir(fs::join(root_, "layers"))->size(), 2u);
+}
+
+TEST_F(StoreTest, PruneRemovesDanglingImagesNobodyUses) {
+    TestImage tagged = two_layer_image("tagged");
+    TestImage dangling = two_layer_image("dangling");
+    TestImage used = testing::make_image({TarBuilder().file("used", "u").finish()}, "used");
+    ASSERT_TRUE(load(testing::docker_archive({{tagged, {"keep:1"}}, {dangling, {}}, {used, {}}})));
+    auto users = [&](const std::string& id) -> std::optional<ImageUser> {
+        if (id == used.id)
+            return ImageUser{"c1", false};
+        return std::nullopt;
+    };
+    auto pruned = store_->prune(false, users);
+    ASSERT_TRUE(pruned) << pruned.error().message();
+    ASSERT_EQ(pruned->records.size(), 1u);
+    EXPECT_EQ(pruned->records[0].value, dangling.id);
+    // Its own top layer ("fresh" + "dangling"); the base is shared with "keep:1".
+    EXPECT_EQ(pruned->space_reclaimed, 5 + 8);
+    EXPECT_TRUE(store_->resolve("keep:1"));
+    EXPECT_TRUE(store_->resolve(used.id));
+
+    // A layer left by a load that died before registering its image goes too.
+    std::string orphan = fs::join(root_, "layers/" + std::string(64, 'e'));
+    ASSERT_TRUE(fs::mkdir_p(fs::join(orphan, "root")));
+    ASSERT_TRUE(
+        fs::write_file_atomic(fs::join(orphan, "meta.json"),
+                              R"({"diff_id":"sha256:)" + std::string(64, 'e') +
+                                  R"(","size":7,"tar_size":10240,"blob":"","media_type":"x"})"));
+    auto orphans = store_->prune(false, users);
+    ASSERT_TRUE(orphans);
+    EXPECT_TRUE(orphans->records.empty());
+    EXPECT_EQ(orphans->space_reclaimed, 7);
+    EXPECT_FALSE(*fs::exists(orphan));
+
+    auto everything = store_->prune(true, users);
+    ASSERT_TRUE(everything);
+    ASSERT_EQ(everything->records.size(), 2u);
+    EXPECT_EQ(everything->records[0].value, "keep:1");
+    EXPECT_EQ(everything->records[1].value, tagged.id);
+    EXPECT_EQ(store_->list().size(), 1u);
+}
+
+TEST_F(StoreTest, ForcedRemovalKeepsLayersForAStoppedContainer) {
+    TestImage image = two_layer_image("stopped");
+    ASSERT_TRUE(load(testing::docker_archive({{image, {"stopped:1"}}})));
+    bool container_exists = true;
+    auto users = [&](const std::string& id) -> std::optional<ImageUser> {
+        if (container_exists && id == image.id)
+            return ImageUser{"abcdef", false};
+        return std::nullopt;
+    };
+    auto removed = store_->remove_image(image.id, true, users);
+    ASSERT_TRUE(removed) << removed.error().message();
+    ASSERT_EQ(removed->size(), 2u);
+    EXPECT_EQ((*removed)[1].value, image.id);
+    EXPECT_FALSE(store_->resolve(image.id));
+    EXPECT_TRUE(store_->list().empty());
+    // The container can still be started: its layers are there, also after a restart.
+    store_.reset();
+    store_ = std::move(*Store::open(root_));
+    auto dirs = store_->layer_dirs(image.id);
+    ASSERT_TRUE(dirs) << dirs.error().message();
+    EXPECT_EQ(*fs::read_file(fs::join((*dirs)[1], "etc/marker")), "stopped");
+    // Once the container is gone, prune frees the layers.
+    container_exists = false;
+    auto pruned = store_->prune(false, users);
+    ASSERT_TRUE(pruned);
+    EXPECT_EQ(pruned->space_reclaimed, 13 + 5 + 7);
+    EXPECT_FALSE(store_->layer_dirs(image.id));
+    EXPECT_TRUE(fs::list_dir(fs::join(root_, "layers"))->empty());
 }
 
 TEST_F(StoreTest, AmbiguousIdPrefixesAreNotFound) {
