@@ -18,6 +18,7 @@
 #include "base/sys.h"
 #include "runtime/console.h"
 #include "runtime/crun.h"
+#include "runtime/files.h"
 #include "runtime/json_log.h"
 #include "runtime/shim_protocol.h"
 
@@ -186,7 +187,7 @@ class Shim {
                                 {"shim_start_time", process_start_time(::getpid())},
                                 {"container_pid", container_pid_},
                                 {"container_start_time", process_start_time(container_pid_)}};
-        TRY(fs::write_file_atomic(shim_state_file, state.dump()));
+        TRY(write_file_replace(shim_state_file, state.dump()));
         return {};
     }
 
