@@ -395,7 +395,7 @@ class Shim {
                                  {"oom_killed", oom},
                                  {"finished_at_ns", now},
                                  {"error", start_error_}};
-        (void)fs::write_file_atomic(exit_status_file, status.dump());
+        (void)write_file_replace(exit_status_file, status.dump());
         listener_.reset();
         ::unlink("attach.sock");
         std::string frame = protocol::encode_exit(exit_code_, oom);
