@@ -554,7 +554,10 @@ int run_shim(const ShimArguments& arguments) {
     if (pid > 0)
         ::_exit(0);
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);
-    ::signal(SIGPIPE, SIG_IGN);
+    // A stray terminal or session signal must not take the container's supervisor down; the
+    // processes it starts get default dispositions back (spawn resets them).
+    for (int ignored : {SIGPIPE, SIGHUP, SIGINT, SIGTERM, SIGQUIT})
+        ::signal(ignored, SIG_IGN);
     // Hold none of the engine's descriptors beyond the readiness pipe.
     int ready_fd = arguments.ready_fd;
     if (ready_fd >= 0 && ready_fd != 3) {
