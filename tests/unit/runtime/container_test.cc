@@ -219,6 +219,19 @@ TEST(Container, ExecWithTty) {
     ASSERT_TRUE(code);
     EXPECT_EQ(*code, 9);
 
+    request.args = {"/no/such/program"};
+    // crun hands over the console before it looks for the program: the failure shows as the
+    // exit code.
+    auto missing = exec(world().options, request);
+    if (missing) {
+        auto missing_code = missing->wait();
+        ASSERT_TRUE(missing_code);
+        EXPECT_NE(*missing_code, 0);  // crun exits 255
+    } else {
+        EXPECT_NE(missing.error().message().find("/no/such/program"), std::string::npos)
+            << missing.error().message();
+    }
+
     ASSERT_TRUE(kill_container(world().options, container.id, container.exec_root_dir, SIGKILL));
     wait_exit(*shim, container.exec_root_dir);
 }
