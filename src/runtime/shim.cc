@@ -257,8 +257,6 @@ class Shim {
     }
 
     bool read_output_until_empty(UniqueFd& fd, bool is_stderr) {
-        char probe;
-        (void)probe;
         pollfd check{fd.get(), POLLIN, 0};
         if (::poll(&check, 1, 0) <= 0 || !(check.revents & (POLLIN | POLLHUP | POLLERR)))
             return false;
@@ -429,9 +427,10 @@ class Shim {
             if (listener_)
                 add(listener_.get(), POLLIN, Role::listener);
             bool paused = output_paused();
-            if (stdout_) {
+            // A pty whose slaves are all closed reports POLLHUP forever: leave it out then.
+            if (stdout_ && !pty_eof_) {
                 short events = 0;
-                if (!paused && !pty_eof_)
+                if (!paused)
                     events |= POLLIN;
                 if (stdout_fd_is_pty_ && !stdin_buffer_.empty())
                     events |= POLLOUT;
