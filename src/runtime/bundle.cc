@@ -4,6 +4,7 @@
 
 #include "base/fs.h"
 #include "base/sys.h"
+#include "runtime/files.h"
 #include "runtime/runtime.h"
 
 namespace corral::runtime {
@@ -159,10 +160,10 @@ ErrorOr<Bundle> prepare_bundle(const BundleRequest& request, const RuntimeOption
         request.host_config.uts_mode == "host" ? host_hostname() : request.config.hostname;
     if (hostname.empty())
         hostname = request.id.substr(0, 12);
-    TRY(fs::write_file_atomic(fs::join(request.container_dir, "hostname"), hostname + "\n"));
-    TRY(fs::write_file_atomic(fs::join(request.container_dir, "hosts"), hosts_content(request)));
-    TRY(fs::write_file_atomic(fs::join(request.container_dir, "resolv.conf"),
-                              resolv_content(request)));
+    TRY(write_file_replace(fs::join(request.container_dir, "hostname"), hostname + "\n"));
+    TRY(write_file_replace(fs::join(request.container_dir, "hosts"), hosts_content(request)));
+    TRY(write_file_replace(fs::join(request.container_dir, "resolv.conf"),
+                           resolv_content(request)));
     // Docker creates missing bind sources as directories (the -v behaviour).
     for (const auto& mount : request.host_config.mounts) {
         if (mount.type == engine::MountSpec::Type::bind && !mount.source.empty() &&
@@ -173,7 +174,7 @@ ErrorOr<Bundle> prepare_bundle(const BundleRequest& request, const RuntimeOption
     if (effective.config.hostname.empty())
         effective.config.hostname = hostname;
     auto generated = TRY(generate_spec(effective, options, rootfs));
-    TRY(fs::write_file_atomic(fs::join(bundle, "config.json"), generated.json, 0600));
+    TRY(write_file_replace(fs::join(bundle, "config.json"), generated.json, 0600));
     result.warnings = std::move(generated.warnings);
     if (!request.exec_root_dir.empty())
         TRY(fs::mkdir_p(request.exec_root_dir, 0700));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 
 #include "base/fs.h"
 
@@ -89,12 +90,30 @@ const std::vector<std::string>& default_capabilities() {
     return defaults;
 }
 
+namespace {
+
+// Our own bounding set: a container cannot get what the engine lacks (capset fails), which
+// matters on hosts that withhold some capabilities (CAP_SYS_RESOURCE on the build machines).
+uint64_t bounding_set() {
+    auto status = fs::read_file("/proc/self/status", 1 << 16);
+    if (!status)
+        return ~0ULL;
+    size_t position = status->find("CapBnd:");
+    if (position == std::string::npos)
+        return ~0ULL;
+    return std::strtoull(status->c_str() + position + 7, nullptr, 16);
+}
+
+}  // namespace
+
 const std::vector<std::string>& all_capabilities() {
     static const std::vector<std::string> all = [] {
         std::vector<std::string> names;
         int last = last_capability();
+        uint64_t bounding = bounding_set();
         for (int i = 0; i <= last; ++i)
-            names.emplace_back(capability_names[i]);
+            if (bounding & (1ULL << i))
+                names.emplace_back(capability_names[i]);
         return names;
     }();
     return all;

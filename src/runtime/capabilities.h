@@ -11,7 +11,8 @@ namespace corral::runtime {
 
 // Docker's default set for unprivileged containers ("CAP_CHOWN", ...).
 const std::vector<std::string>& default_capabilities();
-// Every capability the running kernel knows (bounded by /proc/sys/kernel/cap_last_cap).
+// Every capability the running kernel knows (/proc/sys/kernel/cap_last_cap) that this
+// process may pass on (its bounding set).
 const std::vector<std::string>& all_capabilities();
 // "sys_admin", "SYS_ADMIN", "CAP_SYS_ADMIN" → "CAP_SYS_ADMIN"; "all" → "ALL"; error when
 // unknown: `unknown capability: "CAP_FOO"`.

@@ -160,12 +160,16 @@ ErrorOr<ExecProcess> exec(const RuntimeOptions& options, const ExecRequest& requ
     spawn_options.fds.push_back({3, memfd.get()});
     UniqueFd console_listener;
     std::string console_path;
+    std::array<UniqueFd, 2> error_pipe;
     if (request.tty) {
         TRY(fs::mkdir_p(request.exec_root_dir, 0700));
         console_path = console_socket_path(request.exec_root_dir);
         console_listener = TRY(listen_unix_long(console_path, 0600));
         // crun connects by path: a relative one from the exec-root keeps it short.
         spawn_options.cwd = request.exec_root_dir;
+        // crun's stderr: read only if it fails before handing over the console.
+        error_pipe = TRY(sys::pipe());
+        spawn_options.fds.push_back({2, error_pipe[1].get()});
         arguments.push_back("--tty");
         arguments.push_back("--console-socket");
         arguments.push_back(fs::basename(console_path));
@@ -185,12 +189,19 @@ ErrorOr<ExecProcess> exec(const RuntimeOptions& options, const ExecRequest& requ
             ::unlink(console_path.c_str());
         return child.release_error();
     }
+    error_pipe[1].reset();
     UniqueFd master;
     if (request.tty) {
         auto received = receive_pty_master(console_listener.get(), child->pidfd());
         ::unlink(console_path.c_str());
         if (!received) {
             (void)child->wait();
+            // crun's own words say why (no such executable, container not running...).
+            char buffer[4096];
+            auto n = sys::read(error_pipe[0].get(), buffer);
+            std::string message = n && *n > 0 ? trim(std::string(buffer, *n)) : "";
+            if (!message.empty())
+                return Error::internal("exec: " + message);
             return received.release_error().with_context("exec");
         }
         master = std::move(received).release_value();

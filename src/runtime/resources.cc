@@ -198,7 +198,7 @@ ErrorOr<void> add_host_devices(const std::string& dir, const RuntimeOptions& opt
         } else if ((S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)) && !created_by_runtime(path)) {
             oci::Device device;
             device.path = path;
-            device.type = S_ISCHR(st->st_mode) ? "c" : "b";
+            device.type = std::string(1, S_ISCHR(st->st_mode) ? 'c' : 'b');
             device.major = major(st->st_rdev);
             device.minor = minor(st->st_rdev);
             device.file_mode = st->st_mode & 07777;

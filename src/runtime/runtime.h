@@ -9,9 +9,15 @@
 //     upper/, work/                     the overlay's writable layer
 //     hostname, hosts, resolv.conf      bind-mounted into the container
 //   <exec_root_dir>/                    runtime state of one container (may be on tmpfs)
-//     attach.sock                       the shim's attach socket
+//     attach.sock                       the shim's attach socket (gone once the shim ends)
 //     shim.json                         shim and container pids (ShimState)
+//     container.pid                     written by crun create
 //     exit.json                         exit status, written when the container has exited
+//     console-*.sock                    transient, for tty exec
+// crun's own state lives in RuntimeOptions::crun_root/<id>; the tty console socket of the
+// container is <container_dir>/bundle/console.sock while crun create runs.
+//
+// No seccomp profile is generated yet: containers run without a syscall filter.
 #pragma once
 
 #include <sys/types.h>
@@ -84,9 +90,9 @@ ErrorOr<GeneratedSpec> generate_spec(const BundleRequest& request, const Runtime
                                      const std::string& rootfs);
 
 // An overlayfs mount of lower dirs + upper/work onto a target; unmounted when destroyed unless
-// released. Lower dir lists longer than a page are mounted with relative paths from a common
-// parent, mounted from a short-lived child process that changes directory (the engine is
-// multithreaded, so the caller's working directory is never changed).
+// released. Lower dir lists longer than a page go through numbered symlinks in
+// <container_dir>/layers, mounted with relative paths from a short-lived child process that
+// changes directory (the engine is multithreaded: the caller's working directory never changes).
 class RootfsMount {
   public:
     static ErrorOr<RootfsMount> create(const std::vector<std::string>& lower_dirs,

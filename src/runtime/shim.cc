@@ -18,6 +18,7 @@
 #include "base/sys.h"
 #include "runtime/console.h"
 #include "runtime/crun.h"
+#include "runtime/files.h"
 #include "runtime/json_log.h"
 #include "runtime/shim_protocol.h"
 
@@ -186,7 +187,7 @@ class Shim {
                                 {"shim_start_time", process_start_time(::getpid())},
                                 {"container_pid", container_pid_},
                                 {"container_start_time", process_start_time(container_pid_)}};
-        TRY(fs::write_file_atomic(shim_state_file, state.dump()));
+        TRY(write_file_replace(shim_state_file, state.dump()));
         return {};
     }
 
@@ -256,8 +257,6 @@ class Shim {
     }
 
     bool read_output_until_empty(UniqueFd& fd, bool is_stderr) {
-        char probe;
-        (void)probe;
         pollfd check{fd.get(), POLLIN, 0};
         if (::poll(&check, 1, 0) <= 0 || !(check.revents & (POLLIN | POLLHUP | POLLERR)))
             return false;
@@ -394,7 +393,7 @@ class Shim {
                                  {"oom_killed", oom},
                                  {"finished_at_ns", now},
                                  {"error", start_error_}};
-        (void)fs::write_file_atomic(exit_status_file, status.dump());
+        (void)write_file_replace(exit_status_file, status.dump());
         listener_.reset();
         ::unlink("attach.sock");
         std::string frame = protocol::encode_exit(exit_code_, oom);
@@ -428,9 +427,10 @@ class Shim {
             if (listener_)
                 add(listener_.get(), POLLIN, Role::listener);
             bool paused = output_paused();
-            if (stdout_) {
+            // A pty whose slaves are all closed reports POLLHUP forever: leave it out then.
+            if (stdout_ && !pty_eof_) {
                 short events = 0;
-                if (!paused && !pty_eof_)
+                if (!paused)
                     events |= POLLIN;
                 if (stdout_fd_is_pty_ && !stdin_buffer_.empty())
                     events |= POLLOUT;
@@ -553,7 +553,10 @@ int run_shim(const ShimArguments& arguments) {
     if (pid > 0)
         ::_exit(0);
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);
-    ::signal(SIGPIPE, SIG_IGN);
+    // A stray terminal or session signal must not take the container's supervisor down; the
+    // processes it starts get default dispositions back (spawn resets them).
+    for (int ignored : {SIGPIPE, SIGHUP, SIGINT, SIGTERM, SIGQUIT})
+        ::signal(ignored, SIG_IGN);
     // Hold none of the engine's descriptors beyond the readiness pipe.
     int ready_fd = arguments.ready_fd;
     if (ready_fd >= 0 && ready_fd != 3) {

@@ -14,6 +14,20 @@
 //      is unmounted. read_exit_status(exec_root_dir) gives the result.
 // After an engine restart: open_shim(exec_root_dir) gives the pidfd again when the shim still
 // runs; otherwise read_exit_status tells whether it finished (nullopt: it died without one).
+//
+// Shim behaviour the engine can rely on:
+//   - readiness: a pipe on the shim's fd 3 gets one line, "ready <container pid>" or
+//     "error <message>" (crun create's stderr); on error nothing is left (no attach.sock, crun
+//     state deleted, rootfs unmounted). spawn_shim turns this into its result.
+//   - the shim holds none of the engine's fds, is not the engine's child (the intermediate
+//     process exits at once), is a child subreaper, and ignores SIGHUP/SIGINT/SIGTERM/SIGPIPE.
+//   - output is read only while every subscribed client has less than 1 MiB queued: a client
+//     that stops reading holds the container's output (as docker's attach does).
+//   - at exit: output drained, log partial lines flushed, OOM read from memory.events, `crun
+//     delete`, rootfs unmounted, exit.json written, an exit event queued to every client, the
+//     listener closed; the shim exits once clients have their data (at most 10 s more).
+//   - StdinOnce: container stdin is closed when a client that declared stdin disconnects or
+//     sends close_stdin. With a tty, close_stdin is ignored (the pty stays open).
 #pragma once
 
 #include <sys/types.h>

@@ -78,7 +78,13 @@ ErrorOr<void> add_mounts(const BundleRequest& request, oci::Spec& spec) {
                       {"nosuid", "noexec", "nodev", "relatime", privileged ? "rw" : "ro"}});
     if (host.ipc_mode == "host") {
         mounts.push_back({"/dev/shm", "bind", "/dev/shm", {"rbind", "rprivate", "rw"}});
-        mounts.push_back({"/dev/mqueue", "bind", "/dev/mqueue", {"rbind", "rprivate", "rw"}});
+        // The host's message queues: its mqueue mount, or a fresh one of the (shared) IPC
+        // namespace when the host has none mounted.
+        auto host_mqueue = sys::stat_if_exists("/dev/mqueue");
+        if (host_mqueue && host_mqueue->has_value())
+            mounts.push_back({"/dev/mqueue", "bind", "/dev/mqueue", {"rbind", "rprivate", "rw"}});
+        else
+            mounts.push_back({"/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}});
     } else {
         int64_t shm_size = host.shm_size > 0 ? host.shm_size : 64 << 20;
         mounts.push_back(

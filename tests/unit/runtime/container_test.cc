@@ -219,6 +219,19 @@ TEST(Container, ExecWithTty) {
     ASSERT_TRUE(code);
     EXPECT_EQ(*code, 9);
 
+    request.args = {"/no/such/program"};
+    // crun hands over the console before it looks for the program: the failure shows as the
+    // exit code.
+    auto missing = exec(world().options, request);
+    if (missing) {
+        auto missing_code = missing->wait();
+        ASSERT_TRUE(missing_code);
+        EXPECT_NE(*missing_code, 0);  // crun exits 255
+    } else {
+        EXPECT_NE(missing.error().message().find("/no/such/program"), std::string::npos)
+            << missing.error().message();
+    }
+
     ASSERT_TRUE(kill_container(world().options, container.id, container.exec_root_dir, SIGKILL));
     wait_exit(*shim, container.exec_root_dir);
 }
@@ -241,6 +254,39 @@ TEST(Container, ExecInAStoppedContainerFails) {
         ASSERT_TRUE(code);
         EXPECT_NE(*code, 0);
     }
+}
+
+TEST(Container, PrivilegedSeesHostDevicesAndAllCapabilities) {
+    SKIP_UNLESS_WORLD();
+    TestContainer container("privileged", {"sh", "-c",
+                                           "grep CapBnd /proc/self/status; ls /dev/null /dev/kmsg; "
+                                           "mount | grep -c ' /sys type sysfs (rw'"});
+    container.request.host_config.privileged = true;
+    auto received = run_container(container);
+    EXPECT_EQ(received.exit_code, 0) << received.err;
+    EXPECT_EQ(received.out.find("CapBnd:\t0000000000000001"), std::string::npos);
+    EXPECT_NE(received.out.find("/dev/kmsg"), std::string::npos) << received.out;
+    EXPECT_NE(received.out.find("\n1\n"), std::string::npos) << received.out;
+}
+
+TEST(Container, HostNamespaces) {
+    SKIP_UNLESS_WORLD();
+    TestContainer container("hostns", {"sh", "-c",
+                                       "for t in net pid ipc uts; do readlink /proc/self/ns/$t; "
+                                       "done; hostname"});
+    container.request.host_config.network_mode = "host";
+    container.request.host_config.pid_mode = "host";
+    container.request.host_config.ipc_mode = "host";
+    container.request.host_config.uts_mode = "host";
+    auto received = run_container(container);
+    EXPECT_EQ(received.exit_code, 0) << received.err;
+    std::string expected;
+    for (const char* type : {"net", "pid", "ipc", "uts"})
+        expected += *sys::readlink(std::string("/proc/self/ns/") + type) + "\n";
+    char name[256] = {};
+    ::gethostname(name, sizeof(name) - 1);
+    expected += std::string(name) + "\n";
+    EXPECT_EQ(received.out, expected) << received.err;
 }
 
 }  // namespace

@@ -290,5 +290,37 @@ TEST(Shim, SurvivesTheDeathOfItsSpawner) {
     EXPECT_EQ(entries[0].log, "after restart\n");
 }
 
+// A tty container that closes its terminal but keeps running must not make the shim spin.
+TEST(Shim, ClosedTtyDoesNotBusyLoop) {
+    SKIP_UNLESS_WORLD();
+    TestContainer container("ttyclosed",
+                            {"sh", "-c", "echo bye; exec >/dev/null 2>&1 </dev/null; sleep 1"});
+    container.request.config.tty = true;
+    auto shim = container.create();
+    ASSERT_TRUE(shim) << shim.error().message();
+    ASSERT_TRUE(start_container(container.exec_root_dir));
+    ::usleep(800000);
+    // utime + stime of the shim, in clock ticks (field 14 and 15 of /proc/<pid>/stat).
+    auto stat = fs::read_file("/proc/" + std::to_string(shim->state.shim_pid) + "/stat");
+    ASSERT_TRUE(stat);
+    std::string rest = stat->substr(stat->rfind(')') + 2);
+    std::vector<std::string> fields;
+    size_t start = 0;
+    while (start < rest.size()) {
+        size_t end = rest.find(' ', start);
+        if (end == std::string::npos)
+            end = rest.size();
+        fields.push_back(rest.substr(start, end - start));
+        start = end + 1;
+    }
+    ASSERT_GT(fields.size(), 13u);
+    long ticks = std::stol(fields[11]) + std::stol(fields[12]);
+    EXPECT_LT(ticks, 30) << "the shim used " << ticks << " ticks while the container slept";
+    EXPECT_EQ(wait_exit(*shim, container.exec_root_dir).exit_code, 0);
+    auto log = read_lines(container.log_path);
+    ASSERT_FALSE(log.empty());
+    EXPECT_NE(log[0].find("bye"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace corral::runtime::testing
