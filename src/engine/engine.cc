@@ -16,6 +16,7 @@
 #include "engine/restart_policy.h"
 #include "engine/signals.h"
 #include "engine/state.h"
+#include "runtime/host_mode.h"
 
 namespace corral::engine {
 
@@ -101,6 +102,11 @@ ErrorOr<void> EngineImpl::initialize() {
     TRY(fs::mkdir_p(fs::join(options_.data_root, "volumes"), 0700));
     TRY(fs::mkdir_p(fs::join(options_.exec_root, "containers"), 0700));
     TRY(fs::mkdir_p(runtime_.crun_root, 0700));
+    // Without it containers cannot start; the start reports the problem, so a failure here
+    // does not keep the engine (and the containers it can still list) down.
+    auto cgroups = runtime::prepare_cgroup_parent(runtime_.cgroup_mount, runtime_.cgroup_parent);
+    if (cgroups.is_error())
+        log::debug("cgroup parent: " + cgroups.error().message());
     int epoll = ::epoll_create1(EPOLL_CLOEXEC);
     if (epoll < 0)
         return Error::from_errno("epoll_create1", errno);

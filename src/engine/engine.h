@@ -108,7 +108,7 @@ struct AttachOptions {
     bool stderr_stream = false;
     bool logs = false;        // replay the log first
     bool stream = false;      // then follow the live output
-    std::string detach_keys;  // "ctrl-p,ctrl-q" when empty
+    std::string detach_keys{};  // "ctrl-p,ctrl-q" when empty
 };
 
 struct ExecStartOptions {
