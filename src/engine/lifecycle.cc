@@ -199,6 +199,8 @@ ErrorOr<void> EngineImpl::start_operation(const std::shared_ptr<ContainerRecord>
     }
     state_changed();
 
+    // Taken before the start: a short-lived process may have finished by the time it returns.
+    int64_t started_at = sys::realtime_ns();
     auto started = runtime::start_container(exec_root_dir(id));
     if (started.is_error()) {
         (void)runtime::kill_container(runtime_, id, exec_root_dir(id), SIGKILL);
@@ -212,7 +214,7 @@ ErrorOr<void> EngineImpl::start_operation(const std::shared_ptr<ContainerRecord>
         auto& state = record->container.state;
         state.status = Status::running;
         state.pid = shim->state.container_pid;
-        state.started_at_ns = sys::realtime_ns();
+        state.started_at_ns = started_at;
         state.finished_at_ns = 0;
         state.exit_code = 0;
         state.oom_killed = false;

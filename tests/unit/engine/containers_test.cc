@@ -103,7 +103,12 @@ TEST_F(EngineTest, NamesResolveRenameAndConflicts) {
     ASSERT_FALSE(listed.is_error());
     EXPECT_EQ(listed->size(), 2u);
     EXPECT_EQ(engine_->list({})->size(), 0u);
-    EXPECT_EQ(engine_->image_in_use(image_id_), std::optional<std::string>(listed->front().id));
+    auto user = engine_->image_in_use(image_id_);
+    ASSERT_TRUE(user.has_value());
+    EXPECT_TRUE(*user == first->id || *user == generated->id);
+    auto image_user = engine_->image_user(image_id_);
+    ASSERT_TRUE(image_user.has_value());
+    EXPECT_FALSE(image_user->running);
 }
 
 TEST_F(EngineTest, StopEscalatesToKillAfterTimeout) {
@@ -384,11 +389,17 @@ TEST_F(EngineTest, LearnsExitThatHappenedWhileAway) {
     ASSERT_FALSE(id.empty());
     engine_->shutdown();
     engine_.reset();
-    // Wait for the shim to record the exit while no engine runs.
-    std::string exit_file = options_.exec_root + "/containers/" + id + "/exit.json";
-    for (int i = 0; i < 100 && ::access(exit_file.c_str(), F_OK) != 0; ++i)
+    // Wait for the shim to finish (exit status written, shim gone) while no engine runs.
+    std::string shim_file = options_.exec_root + "/containers/" + id + "/shim.json";
+    auto shim_text = fs::read_file(shim_file);
+    ASSERT_FALSE(shim_text.is_error());
+    auto at = shim_text->find("\"shim_pid\":");
+    ASSERT_NE(at, std::string::npos) << *shim_text;
+    int shim_pid = std::atoi(shim_text->c_str() + at + 11);
+    ASSERT_GT(shim_pid, 0);
+    for (int i = 0; i < 200 && ::kill(shim_pid, 0) == 0; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    ASSERT_NE(::kill(shim_pid, 0), 0);
     options_.restore_restart_policies = true;
     make_engine();
     auto container = engine_->inspect(id);
