@@ -106,8 +106,8 @@ struct AttachOptions {
     bool stdin_stream = false;
     bool stdout_stream = false;
     bool stderr_stream = false;
-    bool logs = false;        // replay the log first
-    bool stream = false;      // then follow the live output
+    bool logs = false;          // replay the log first
+    bool stream = false;        // then follow the live output
     std::string detach_keys{};  // "ctrl-p,ctrl-q" when empty
 };
 
@@ -144,6 +144,15 @@ class EventSubscription {
     virtual ErrorOr<std::optional<Event>> next(const Cancellation& cancel) = 0;
 };
 
+// A wait whose starting point is fixed when it is made (for next-exit: the exits counted so
+// far), so that the API can make it, send its response head, and only then block: an exit
+// that happens in between is not missed.
+class PendingWait {
+  public:
+    virtual ~PendingWait() = default;
+    virtual ErrorOr<WaitResult> wait(const Cancellation& cancel) = 0;
+};
+
 class Engine {
   public:
     // Builds the engine on `options.data_root`: re-reads every container record, re-adopts
@@ -170,6 +179,9 @@ class Engine {
     virtual ErrorOr<void> rename(const std::string& ref, const std::string& new_name) = 0;
     virtual ErrorOr<WaitResult> wait(const std::string& ref, WaitCondition condition,
                                      const Cancellation& cancel) = 0;
+    // As wait(), in two steps (see PendingWait).
+    virtual ErrorOr<std::unique_ptr<PendingWait>> begin_wait(const std::string& ref,
+                                                             WaitCondition condition) = 0;
     virtual ErrorOr<Container> inspect(const std::string& ref) = 0;
     // Sorted newest first, as `docker ps`.
     virtual ErrorOr<std::vector<Container>> list(const ListOptions& options) = 0;

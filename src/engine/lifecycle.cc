@@ -436,42 +436,69 @@ ErrorOr<void> EngineImpl::remove_operation(const std::shared_ptr<ContainerRecord
     return {};
 }
 
+class PendingWaitImpl final : public PendingWait {
+  public:
+    PendingWaitImpl(EngineImpl& engine, std::shared_ptr<ContainerRecord> record,
+                    WaitCondition condition, uint64_t generation,
+                    std::unique_ptr<Notifier::Registration> registration)
+        : engine_(engine),
+          record_(std::move(record)),
+          condition_(condition),
+          generation_(generation),
+          registration_(std::move(registration)) {}
+
+    ErrorOr<WaitResult> wait(const Cancellation& cancel) override {
+        for (;;) {
+            {
+                std::lock_guard lock(engine_.mutex_);
+                const auto& state = record_->container.state;
+                bool done = false;
+                switch (condition_) {
+                    case WaitCondition::not_running:
+                        done = record_->removed ||
+                               (!is_running(state.status) && state.status != Status::restarting);
+                        break;
+                    case WaitCondition::next_exit:
+                        done = record_->exit_generation != generation_ || record_->removed;
+                        break;
+                    case WaitCondition::removed:
+                        done = record_->removed;
+                        break;
+                }
+                if (done)
+                    return WaitResult{state.exit_code, state.error};
+                if (engine_.shutting_down_)
+                    return Error(ErrorKind::unavailable, "the engine is shutting down");
+            }
+            auto reason = TRY(sleep_on(registration_->fd(), cancel, -1));
+            if (reason == WakeReason::cancelled)
+                return cancelled_error();
+        }
+    }
+
+  private:
+    EngineImpl& engine_;
+    std::shared_ptr<ContainerRecord> record_;
+    WaitCondition condition_;
+    uint64_t generation_;
+    std::unique_ptr<Notifier::Registration> registration_;
+};
+
+ErrorOr<std::unique_ptr<PendingWait>> EngineImpl::begin_wait(const std::string& ref,
+                                                             WaitCondition condition) {
+    // Registered before the state is read, so no change between the two goes unnoticed.
+    auto registration = TRY(notifier_.register_waiter());
+    std::lock_guard lock(mutex_);
+    auto record = TRY(find_locked(ref));
+    uint64_t generation = record->exit_generation;
+    return std::unique_ptr<PendingWait>(new PendingWaitImpl(*this, std::move(record), condition,
+                                                            generation, std::move(registration)));
+}
+
 ErrorOr<WaitResult> EngineImpl::wait(const std::string& ref, WaitCondition condition,
                                      const Cancellation& cancel) {
-    auto registration = TRY(notifier_.register_waiter());
-    std::shared_ptr<ContainerRecord> record;
-    uint64_t generation = 0;
-    {
-        std::lock_guard lock(mutex_);
-        record = TRY(find_locked(ref));
-        generation = record->exit_generation;
-    }
-    for (;;) {
-        {
-            std::lock_guard lock(mutex_);
-            const auto& state = record->container.state;
-            bool done = false;
-            switch (condition) {
-                case WaitCondition::not_running:
-                    done = record->removed ||
-                           (!is_running(state.status) && state.status != Status::restarting);
-                    break;
-                case WaitCondition::next_exit:
-                    done = record->exit_generation != generation || record->removed;
-                    break;
-                case WaitCondition::removed:
-                    done = record->removed;
-                    break;
-            }
-            if (done)
-                return WaitResult{state.exit_code, state.error};
-            if (shutting_down_)
-                return Error(ErrorKind::unavailable, "the engine is shutting down");
-        }
-        auto reason = TRY(sleep_on(registration->fd(), cancel, -1));
-        if (reason == WakeReason::cancelled)
-            return cancelled_error();
-    }
+    auto pending = TRY(begin_wait(ref, condition));
+    return pending->wait(cancel);
 }
 
 void EngineImpl::stop_all(int timeout_seconds) {

@@ -473,3 +473,110 @@ TEST_F(EngineTest, MountsVolumesAndVolumesFrom) {
 
 }  // namespace
 }  // namespace corral::engine::testing
+
+namespace corral::engine::testing {
+namespace {
+
+struct AttachedClient {
+    UniqueFd ours;
+    std::thread thread;
+    ErrorOr<void> result;
+};
+
+void attach_in_background(Engine& engine, const std::string& id, AttachOptions options,
+                          AttachedClient& client) {
+    int sockets[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sockets), 0);
+    client.ours.reset(sockets[0]);
+    auto hijack = std::make_shared<Hijack>();
+    hijack->connection = UniqueFd(sockets[1]);
+    int ours = sockets[0];
+    client.thread = std::thread([&engine, id, options, hijack, &client, ours] {
+        client.result = engine.attach(id, options, std::move(*hijack));
+        ::shutdown(ours, SHUT_RDWR);
+    });
+}
+
+TEST_F(EngineTest, StdinPipedBeforeStartReachesTheContainer) {
+    auto create = request({"cat"});
+    create.config.open_stdin = true;
+    create.config.stdin_once = true;
+    create.config.attach_stdin = true;
+    create.config.attach_stdout = true;
+    auto created = engine_->create_container(create);
+    ASSERT_FALSE(created.is_error());
+    AttachedClient client;
+    attach_in_background(*engine_, created->id,
+                         {.stdin_stream = true, .stdout_stream = true, .stream = true}, client);
+    // As `echo ... | docker run -i`: all of stdin, then its end, possibly before the start.
+    ASSERT_FALSE(sys::write_all(client.ours.get(), "first line\nsecond line\n").is_error());
+    ASSERT_EQ(::shutdown(client.ours.get(), SHUT_WR), 0);
+    ASSERT_FALSE(engine_->start(created->id).is_error());
+    auto [out, err] = read_frames(client.ours.get());
+    client.thread.join();
+    ASSERT_FALSE(client.result.is_error()) << client.result.error().message();
+    EXPECT_EQ(out, "first line\nsecond line\n");
+    EXPECT_EQ(wait_exit(created->id), 0);
+}
+
+TEST_F(EngineTest, TtyAttachIsRawAndInteractive) {
+    auto create = request({"sh", "-c", "read answer; echo got-$answer; exit 9"});
+    create.config.tty = true;
+    create.config.open_stdin = true;
+    auto created = engine_->create_container(create);
+    ASSERT_FALSE(created.is_error());
+    ASSERT_FALSE(engine_->start(created->id).is_error());
+    AttachedClient client;
+    attach_in_background(*engine_, created->id,
+                         {.stdin_stream = true, .stdout_stream = true, .stream = true}, client);
+    ASSERT_FALSE(engine_->resize(created->id, 40, 120).is_error());
+    ASSERT_FALSE(sys::write_all(client.ours.get(), "yes\n").is_error());
+    std::string raw;
+    char buffer[4096];
+    for (;;) {
+        ssize_t n = ::read(client.ours.get(), buffer, sizeof(buffer));
+        if (n <= 0)
+            break;
+        raw.append(buffer, static_cast<size_t>(n));
+    }
+    client.thread.join();
+    ASSERT_FALSE(client.result.is_error()) << client.result.error().message();
+    // No frame headers, and the terminal's line ending.
+    EXPECT_NE(raw.find("got-yes\r\n"), std::string::npos) << raw;
+    EXPECT_EQ(raw.find(std::string("\x01\0\0\0", 4)), std::string::npos);
+    EXPECT_EQ(wait_exit(created->id), 9);
+}
+
+TEST_F(EngineTest, DetachKeysEndTheAttachNotTheContainer) {
+    auto create = request({"sh", "-c", "while true; do sleep 1; done"});
+    create.config.tty = true;
+    create.config.open_stdin = true;
+    auto created = engine_->create_container(create);
+    ASSERT_FALSE(created.is_error());
+    ASSERT_FALSE(engine_->start(created->id).is_error());
+    AttachedClient client;
+    attach_in_background(
+        *engine_, created->id,
+        {.stdin_stream = true, .stdout_stream = true, .stream = true, .detach_keys = "ctrl-a,x"},
+        client);
+    ASSERT_FALSE(sys::write_all(client.ours.get(), "\x01x").is_error());
+    client.thread.join();
+    ASSERT_FALSE(client.result.is_error());
+    EXPECT_EQ(engine_->inspect(created->id)->state.status, Status::running);
+}
+
+TEST_F(EngineTest, NextExitWaitMadeBeforeStartSeesAQuickExit) {
+    auto created = engine_->create_container(request({"true"}));
+    ASSERT_FALSE(created.is_error());
+    auto pending = engine_->begin_wait(created->id, WaitCondition::next_exit);
+    ASSERT_FALSE(pending.is_error());
+    ASSERT_FALSE(engine_->start(created->id).is_error());
+    // The container may be gone before we block: the wait still sees its exit.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    auto result = (*pending)->wait({});
+    ASSERT_FALSE(result.is_error());
+    EXPECT_EQ(result->exit_code, 0);
+}
+
+}  // namespace
+}  // namespace corral::engine::testing
