@@ -8,6 +8,8 @@ namespace corral::engine::testing {
 namespace {
 
 using Strings = std::vector<std::string>;
+// Subscriptions in these tests end after this long, so a missing event fails instead of hanging.
+constexpr int64_t second_ns = 1'000'000'000;
 
 std::vector<Event> drain_events(Engine& engine, int64_t since_ns, const EventFilters& filters) {
     std::vector<Event> events;
@@ -201,7 +203,8 @@ TEST_F(EngineTest, OnFailureRestartsWithBackoffThenGivesUp) {
     ASSERT_FALSE(created.is_error());
     ASSERT_FALSE(engine_->start(created->id).is_error());
     // Three runs (the first and two restarts) give three "die" events.
-    auto subscription = engine_->subscribe(begin, 0, {.actions = {"die"}, .containers = {"flaky"}});
+    auto subscription = engine_->subscribe(begin, sys::realtime_ns() + 30 * second_ns,
+                                           {.actions = {"die"}, .containers = {"flaky"}});
     ASSERT_FALSE(subscription.is_error());
     for (int i = 0; i < 3; ++i) {
         auto event = (*subscription)->next({});
@@ -225,7 +228,8 @@ TEST_F(EngineTest, AlwaysRestartsUntilStopped) {
     ASSERT_FALSE(created.is_error());
     int64_t begin = sys::realtime_ns();
     ASSERT_FALSE(engine_->start(created->id).is_error());
-    auto subscription = engine_->subscribe(begin, 0, {.actions = {"start"}});
+    auto subscription =
+        engine_->subscribe(begin, sys::realtime_ns() + 30 * second_ns, {.actions = {"start"}});
     ASSERT_FALSE(subscription.is_error());
     for (int i = 0; i < 3; ++i) {
         auto event = (*subscription)->next({});
@@ -418,7 +422,8 @@ TEST_F(EngineTest, AlwaysPolicyStartsOnEngineStart) {
     engine_.reset();
     int64_t begin = sys::realtime_ns();
     make_engine();
-    auto subscription = engine_->subscribe(begin, 0, {.actions = {"start"}});
+    auto subscription =
+        engine_->subscribe(begin, sys::realtime_ns() + 30 * second_ns, {.actions = {"start"}});
     ASSERT_FALSE(subscription.is_error());
     auto started = (*subscription)->next({});
     ASSERT_FALSE(started.is_error());
