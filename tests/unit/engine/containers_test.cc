@@ -585,3 +585,35 @@ TEST_F(EngineTest, NextExitWaitMadeBeforeStartSeesAQuickExit) {
 
 }  // namespace
 }  // namespace corral::engine::testing
+
+namespace corral::engine::testing {
+namespace {
+
+TEST_F(EngineTest, ContainerNetworkModeJoinsARunningContainer) {
+    auto create_base = request({"sh", "-c", "while true; do sleep 1; done"}, "netbase");
+    create_base.config.hostname = "base-host";
+    auto base = engine_->create_container(create_base);
+    ASSERT_FALSE(base.is_error());
+    auto joiner = request({"sh", "-c", "readlink /proc/self/ns/net"}, "joiner");
+    joiner.host_config.network_mode = "container:netbase";
+    auto joined = engine_->create_container(joiner);
+    ASSERT_FALSE(joined.is_error()) << joined.error().message();
+    // The other container must run at start time.
+    auto refused = engine_->start(joined->id);
+    ASSERT_TRUE(refused.is_error());
+    EXPECT_EQ(refused.error().kind(), ErrorKind::conflict);
+    ASSERT_FALSE(engine_->start(base->id).is_error());
+    ASSERT_FALSE(engine_->start(joined->id).is_error());
+    EXPECT_EQ(wait_exit(joined->id), 0);
+    int base_pid = engine_->inspect(base->id)->state.pid;
+    auto base_ns = sys::readlink("/proc/" + std::to_string(base_pid) + "/ns/net");
+    ASSERT_FALSE(base_ns.is_error());
+    EXPECT_EQ(all_logs(joined->id), *base_ns + "\n");
+
+    auto unknown = request({"true"});
+    unknown.host_config.network_mode = "container:nobody";
+    EXPECT_EQ(engine_->create_container(unknown).error().kind(), ErrorKind::not_found);
+}
+
+}  // namespace
+}  // namespace corral::engine::testing
