@@ -635,7 +635,10 @@ void EngineImpl::record_exit_locked(ContainerRecord& record, const runtime::Exit
     ++record.exit_generation;
     if (status.oom_killed)
         emit_locked(record, "oom");
-    emit_locked(record, "die", {{"exitCode", std::to_string(status.exit_code)}});
+    int64_t ran_ns = state.started_at_ns ? state.finished_at_ns - state.started_at_ns : 0;
+    emit_locked(record, "die",
+                {{"exitCode", std::to_string(status.exit_code)},
+                 {"execDuration", std::to_string(std::max<int64_t>(ran_ns, 0) / second_ns)}});
 }
 
 void EngineImpl::handle_container_exit(const std::string& id) {
