@@ -5,6 +5,17 @@
 // the calling thread. Container state is persisted under data_root at every change, so a new
 // Engine built on the same data_root re-adopts the containers that kept running (the per
 // container shim outlives the engine) and learns the exit codes of those that ended meanwhile.
+//
+// On disk:
+//   <data_root>/containers/<id>/container.json    the record (engine/state.h), atomic writes
+//   <data_root>/containers/<id>/<id>-json.log     json-file log (written by the shim)
+//   <data_root>/containers/<id>/{bundle,upper,work,hostname,hosts,resolv.conf}   runtime's
+//   <data_root>/volumes/<name>/_data              named and anonymous volumes
+//   <exec_root>/containers/<id>/                  shim state, exit status, attach socket
+//   <exec_root>/crun/                             crun's --root
+//
+// The engine's own children (crun exec processes, ps for top, crun commands) are reaped with
+// waitpid on their pid: a process-wide reaper (PID 1) must leave them alone.
 #pragma once
 
 #include <cstdint>
