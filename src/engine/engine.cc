@@ -16,6 +16,7 @@
 #include "engine/restart_policy.h"
 #include "engine/signals.h"
 #include "engine/state.h"
+#include "runtime/host_mode.h"
 
 namespace corral::engine {
 
@@ -101,6 +102,11 @@ ErrorOr<void> EngineImpl::initialize() {
     TRY(fs::mkdir_p(fs::join(options_.data_root, "volumes"), 0700));
     TRY(fs::mkdir_p(fs::join(options_.exec_root, "containers"), 0700));
     TRY(fs::mkdir_p(runtime_.crun_root, 0700));
+    // Without it containers cannot start; the start reports the problem, so a failure here
+    // does not keep the engine (and the containers it can still list) down.
+    auto cgroups = runtime::prepare_cgroup_parent(runtime_.cgroup_mount, runtime_.cgroup_parent);
+    if (cgroups.is_error())
+        log::debug("cgroup parent: " + cgroups.error().message());
     int epoll = ::epoll_create1(EPOLL_CLOEXEC);
     if (epoll < 0)
         return Error::from_errno("epoll_create1", errno);
@@ -246,16 +252,27 @@ void EngineImpl::restore_one(const std::string& id) {
         enqueue([this, container_id] { (void)remove(container_id, {.force = true}); });
         return;
     }
-    if (container.state.status != Status::running && container.state.status != Status::paused) {
-        if (container.state.status == Status::restarting)
-            container.state.status = Status::exited;
-        (void)persist_locked(*record);
-        return;
-    }
-    // It was running: is its shim still there?
+    // Is its shim still there? (Also for a record that does not say running: we may have
+    // died between the start and writing the record.)
     auto shim = runtime::open_shim(exec_root_dir(id));
     if (!shim.is_error() && shim->has_value()) {
+        // A shim that already wrote the exit status is only cleaning up (crun delete, unmount):
+        // let it finish instead of adopting a container that is gone.
+        auto exited = runtime::read_exit_status(exec_root_dir(id));
+        if (!exited.is_error() && exited->has_value()) {
+            (void)sleep_on((*shim)->pidfd.get(), {}, 5'000'000'000);
+            shim = std::optional<runtime::ShimProcess>();
+        }
+    }
+    if (!shim.is_error() && shim->has_value()) {
         auto& process = **shim;
+        if (container.state.status != Status::running && container.state.status != Status::paused) {
+            container.state.status = Status::running;
+            if (container.state.started_at_ns == 0)
+                container.state.started_at_ns = sys::realtime_ns();
+            container.state.finished_at_ns = 0;
+            (void)persist_locked(*record);
+        }
         container.state.pid = process.state.container_pid;
         record->shim_pidfd = std::move(process.pidfd);
         std::string container_id = id;
@@ -264,7 +281,13 @@ void EngineImpl::restore_one(const std::string& id) {
         log::debug("container " + id + ": re-adopted its shim");
         return;
     }
-    // The shim ended while we were away: take the exit status it left, if any.
+    if (container.state.status != Status::running && container.state.status != Status::paused) {
+        if (container.state.status == Status::restarting)
+            container.state.status = Status::exited;
+        (void)persist_locked(*record);
+        return;
+    }
+    // It was running and its shim ended while we were away: take the exit status it left.
     runtime::ExitStatus status;
     auto exit = runtime::read_exit_status(exec_root_dir(id));
     if (!exit.is_error() && exit->has_value()) {

@@ -5,6 +5,17 @@
 // the calling thread. Container state is persisted under data_root at every change, so a new
 // Engine built on the same data_root re-adopts the containers that kept running (the per
 // container shim outlives the engine) and learns the exit codes of those that ended meanwhile.
+//
+// On disk:
+//   <data_root>/containers/<id>/container.json    the record (engine/state.h), atomic writes
+//   <data_root>/containers/<id>/<id>-json.log     json-file log (written by the shim)
+//   <data_root>/containers/<id>/{bundle,upper,work,hostname,hosts,resolv.conf}   runtime's
+//   <data_root>/volumes/<name>/_data              named and anonymous volumes
+//   <exec_root>/containers/<id>/                  shim state, exit status, attach socket
+//   <exec_root>/crun/                             crun's --root
+//
+// The engine's own children (crun exec processes, ps for top, crun commands) are reaped with
+// waitpid on their pid: a process-wide reaper (PID 1) must leave them alone.
 #pragma once
 
 #include <cstdint>
@@ -106,9 +117,9 @@ struct AttachOptions {
     bool stdin_stream = false;
     bool stdout_stream = false;
     bool stderr_stream = false;
-    bool logs = false;        // replay the log first
-    bool stream = false;      // then follow the live output
-    std::string detach_keys;  // "ctrl-p,ctrl-q" when empty
+    bool logs = false;          // replay the log first
+    bool stream = false;        // then follow the live output
+    std::string detach_keys{};  // "ctrl-p,ctrl-q" when empty
 };
 
 struct ExecStartOptions {
@@ -144,6 +155,15 @@ class EventSubscription {
     virtual ErrorOr<std::optional<Event>> next(const Cancellation& cancel) = 0;
 };
 
+// A wait whose starting point is fixed when it is made (for next-exit: the exits counted so
+// far), so that the API can make it, send its response head, and only then block: an exit
+// that happens in between is not missed.
+class PendingWait {
+  public:
+    virtual ~PendingWait() = default;
+    virtual ErrorOr<WaitResult> wait(const Cancellation& cancel) = 0;
+};
+
 class Engine {
   public:
     // Builds the engine on `options.data_root`: re-reads every container record, re-adopts
@@ -170,6 +190,9 @@ class Engine {
     virtual ErrorOr<void> rename(const std::string& ref, const std::string& new_name) = 0;
     virtual ErrorOr<WaitResult> wait(const std::string& ref, WaitCondition condition,
                                      const Cancellation& cancel) = 0;
+    // As wait(), in two steps (see PendingWait).
+    virtual ErrorOr<std::unique_ptr<PendingWait>> begin_wait(const std::string& ref,
+                                                             WaitCondition condition) = 0;
     virtual ErrorOr<Container> inspect(const std::string& ref) = 0;
     // Sorted newest first, as `docker ps`.
     virtual ErrorOr<std::vector<Container>> list(const ListOptions& options) = 0;

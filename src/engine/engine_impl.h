@@ -73,6 +73,8 @@ class EngineImpl final : public Engine {
     ErrorOr<void> rename(const std::string& ref, const std::string& new_name) override;
     ErrorOr<WaitResult> wait(const std::string& ref, WaitCondition condition,
                              const Cancellation& cancel) override;
+    ErrorOr<std::unique_ptr<PendingWait>> begin_wait(const std::string& ref,
+                                                     WaitCondition condition) override;
     ErrorOr<Container> inspect(const std::string& ref) override;
     ErrorOr<std::vector<Container>> list(const ListOptions& options) override;
     ErrorOr<std::string> resolve(const std::string& ref) override;
@@ -100,6 +102,7 @@ class EngineImpl final : public Engine {
     void shutdown() override;
 
   private:
+    friend class PendingWaitImpl;
     // Paths.
     std::string container_dir(const std::string& id) const;
     std::string record_path(const std::string& id) const;

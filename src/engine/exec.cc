@@ -259,18 +259,20 @@ ErrorOr<void> EngineImpl::exec_start(const std::string& exec_id, ExecStartOption
     if (pumped.is_error())
         return pumped;
     // Docker's client asks for the exit code right after the stream ends: have it ready.
+    // Output closed while the process runs on is rare; then it is reaped later.
     auto registration = TRY(notifier_.register_waiter());
-    for (int attempt = 0; attempt < 1000; ++attempt) {
+    int64_t deadline = sys::monotonic_ns() + 5'000'000'000;
+    for (;;) {
         {
             std::lock_guard lock(mutex_);
             if (!exec->info.running)
                 return {};
         }
-        auto reason = TRY(sleep_on(registration->fd(), {}, 50'000'000));
-        if (reason == WakeReason::timed_out)
-            break;  // still running (it closed its output early): it is reaped later
+        int64_t left = deadline - sys::monotonic_ns();
+        if (left <= 0)
+            return {};
+        TRY(sleep_on(registration->fd(), {}, left));
     }
-    return {};
 }
 
 ErrorOr<void> EngineImpl::pump_exec(ExecRecord& exec, int connection, bool tty,

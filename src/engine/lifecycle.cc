@@ -199,6 +199,8 @@ ErrorOr<void> EngineImpl::start_operation(const std::shared_ptr<ContainerRecord>
     }
     state_changed();
 
+    // Taken before the start: a short-lived process may have finished by the time it returns.
+    int64_t started_at = sys::realtime_ns();
     auto started = runtime::start_container(exec_root_dir(id));
     if (started.is_error()) {
         (void)runtime::kill_container(runtime_, id, exec_root_dir(id), SIGKILL);
@@ -212,7 +214,7 @@ ErrorOr<void> EngineImpl::start_operation(const std::shared_ptr<ContainerRecord>
         auto& state = record->container.state;
         state.status = Status::running;
         state.pid = shim->state.container_pid;
-        state.started_at_ns = sys::realtime_ns();
+        state.started_at_ns = started_at;
         state.finished_at_ns = 0;
         state.exit_code = 0;
         state.oom_killed = false;
@@ -292,16 +294,15 @@ ErrorOr<void> EngineImpl::stop_operation(const std::shared_ptr<ContainerRecord>&
         (void)persist_locked(*record);
         emit_locked(*record, "kill", {{"signal", std::to_string(signal)}});
     }
-    auto sent = runtime::kill_container(runtime_, id, exec_root_dir(id), signal);
-    bool stopped = false;
-    if (!sent.is_error())
-        stopped = TRY(wait_not_running(record, timeout < 0 ? -1 : timeout * second_ns));
+    // A failed send means the process is already gone: the supervisor sees the exit soon.
+    (void)runtime::kill_container(runtime_, id, exec_root_dir(id), signal);
+    bool stopped = TRY(wait_not_running(record, timeout < 0 ? -1 : timeout * second_ns));
     if (!stopped) {
         {
             std::lock_guard lock(mutex_);
             emit_locked(*record, "kill", {{"signal", std::to_string(SIGKILL)}});
         }
-        TRY(runtime::kill_container(runtime_, id, exec_root_dir(id), SIGKILL));
+        (void)runtime::kill_container(runtime_, id, exec_root_dir(id), SIGKILL);
         if (!TRY(wait_not_running(record, 30 * second_ns)))
             return Error::internal("container " + id + " did not exit after SIGKILL");
     }
@@ -435,42 +436,69 @@ ErrorOr<void> EngineImpl::remove_operation(const std::shared_ptr<ContainerRecord
     return {};
 }
 
+class PendingWaitImpl final : public PendingWait {
+  public:
+    PendingWaitImpl(EngineImpl& engine, std::shared_ptr<ContainerRecord> record,
+                    WaitCondition condition, uint64_t generation,
+                    std::unique_ptr<Notifier::Registration> registration)
+        : engine_(engine),
+          record_(std::move(record)),
+          condition_(condition),
+          generation_(generation),
+          registration_(std::move(registration)) {}
+
+    ErrorOr<WaitResult> wait(const Cancellation& cancel) override {
+        for (;;) {
+            {
+                std::lock_guard lock(engine_.mutex_);
+                const auto& state = record_->container.state;
+                bool done = false;
+                switch (condition_) {
+                    case WaitCondition::not_running:
+                        done = record_->removed ||
+                               (!is_running(state.status) && state.status != Status::restarting);
+                        break;
+                    case WaitCondition::next_exit:
+                        done = record_->exit_generation != generation_ || record_->removed;
+                        break;
+                    case WaitCondition::removed:
+                        done = record_->removed;
+                        break;
+                }
+                if (done)
+                    return WaitResult{state.exit_code, state.error};
+                if (engine_.shutting_down_)
+                    return Error(ErrorKind::unavailable, "the engine is shutting down");
+            }
+            auto reason = TRY(sleep_on(registration_->fd(), cancel, -1));
+            if (reason == WakeReason::cancelled)
+                return cancelled_error();
+        }
+    }
+
+  private:
+    EngineImpl& engine_;
+    std::shared_ptr<ContainerRecord> record_;
+    WaitCondition condition_;
+    uint64_t generation_;
+    std::unique_ptr<Notifier::Registration> registration_;
+};
+
+ErrorOr<std::unique_ptr<PendingWait>> EngineImpl::begin_wait(const std::string& ref,
+                                                             WaitCondition condition) {
+    // Registered before the state is read, so no change between the two goes unnoticed.
+    auto registration = TRY(notifier_.register_waiter());
+    std::lock_guard lock(mutex_);
+    auto record = TRY(find_locked(ref));
+    uint64_t generation = record->exit_generation;
+    return std::unique_ptr<PendingWait>(new PendingWaitImpl(*this, std::move(record), condition,
+                                                            generation, std::move(registration)));
+}
+
 ErrorOr<WaitResult> EngineImpl::wait(const std::string& ref, WaitCondition condition,
                                      const Cancellation& cancel) {
-    auto registration = TRY(notifier_.register_waiter());
-    std::shared_ptr<ContainerRecord> record;
-    uint64_t generation = 0;
-    {
-        std::lock_guard lock(mutex_);
-        record = TRY(find_locked(ref));
-        generation = record->exit_generation;
-    }
-    for (;;) {
-        {
-            std::lock_guard lock(mutex_);
-            const auto& state = record->container.state;
-            bool done = false;
-            switch (condition) {
-                case WaitCondition::not_running:
-                    done = record->removed ||
-                           (!is_running(state.status) && state.status != Status::restarting);
-                    break;
-                case WaitCondition::next_exit:
-                    done = record->exit_generation != generation || record->removed;
-                    break;
-                case WaitCondition::removed:
-                    done = record->removed;
-                    break;
-            }
-            if (done)
-                return WaitResult{state.exit_code, state.error};
-            if (shutting_down_)
-                return Error(ErrorKind::unavailable, "the engine is shutting down");
-        }
-        auto reason = TRY(sleep_on(registration->fd(), cancel, -1));
-        if (reason == WakeReason::cancelled)
-            return cancelled_error();
-    }
+    auto pending = TRY(begin_wait(ref, condition));
+    return pending->wait(cancel);
 }
 
 void EngineImpl::stop_all(int timeout_seconds) {
@@ -607,7 +635,10 @@ void EngineImpl::record_exit_locked(ContainerRecord& record, const runtime::Exit
     ++record.exit_generation;
     if (status.oom_killed)
         emit_locked(record, "oom");
-    emit_locked(record, "die", {{"exitCode", std::to_string(status.exit_code)}});
+    int64_t ran_ns = state.started_at_ns ? state.finished_at_ns - state.started_at_ns : 0;
+    emit_locked(record, "die",
+                {{"exitCode", std::to_string(status.exit_code)},
+                 {"execDuration", std::to_string(std::max<int64_t>(ran_ns, 0) / second_ns)}});
 }
 
 void EngineImpl::handle_container_exit(const std::string& id) {
