@@ -119,8 +119,9 @@ ErrorOr<void> apply_change(Json& config, std::string_view change) {
         Json& env = config["Env"];
         if (!env.is_array())
             env = Json::array();
-        for (const auto& [key, value] : TRY(key_values(rest, "ENV"))) {
-            std::string entry = key + "=" + value;
+        for (const auto& pair : TRY(key_values(rest, "ENV"))) {
+            const std::string& key = pair.first;
+            std::string entry = key + "=" + pair.second;
             auto it = std::find_if(env.begin(), env.end(), [&](const Json& item) {
                 return item.get<std::string>().starts_with(key + "=");
             });

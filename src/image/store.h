@@ -184,10 +184,10 @@ class Store {
     ErrorOr<PullResult> pull(std::string_view reference, const RegistryAuth& auth = {},
                              const ProgressSink& progress = {});
 
-      // Opaque: defined in store_state.h, internal to the image module.
+    // Opaque: defined in store_state.h, internal to the image module.
     struct State;
 
-private:
+  private:
     explicit Store(std::unique_ptr<State> state);
     std::unique_ptr<State> state_;
 };

@@ -77,10 +77,12 @@ class Shim {
     int run() {
         auto created = create();
         if (!created) {
-            report_ready("error " + created.error().message());
+            // Clean up first: when the engine hears the error, nothing of this try is left.
+            listener_.reset();
+            ::unlink("attach.sock");
             (void)delete_container(runtime_, options_.id);
             (void)unmount_rootfs(options_.container_dir);
-            ::unlink("attach.sock");
+            report_ready("error " + created.error().message());
             return 1;
         }
         report_ready("ready " + std::to_string(container_pid_));
@@ -114,14 +116,17 @@ class Shim {
         set_nonblocking(listener_.get());
 
         SpawnOptions create_options;
-        create_options.argv =
-            crun_command(runtime_, {"create", "--bundle", bundle_dir(options_.container_dir),
-                                    "--pid-file", "container.pid"});
+        create_options.argv = crun_command(
+            runtime_, {"create", "--bundle", bundle_dir(options_.container_dir), "--pid-file",
+                       fs::join(options_.exec_root_dir, "container.pid")});
         UniqueFd console_listener;
         std::array<UniqueFd, 2> stdin_pipe, stdout_pipe, stderr_pipe;
         stderr_pipe = TRY(sys::pipe());
         if (options_.tty) {
-            console_listener = TRY(sys::unix_listen("console.sock", 0600));
+            // crun connects from inside the bundle dir (it changes into it): a socket there
+            // has a short relative path whatever the length of the absolute one.
+            console_path_ = fs::join(bundle_dir(options_.container_dir), "console.sock");
+            console_listener = TRY(listen_unix_long(console_path_, 0600));
             create_options.argv.push_back("--console-socket");
             create_options.argv.push_back("console.sock");
             create_options.fds.push_back({2, stderr_pipe[1].get()});
@@ -141,7 +146,7 @@ class Shim {
         stderr_pipe[1].reset();
         if (options_.tty) {
             auto master = receive_pty_master(console_listener.get(), crun.pidfd());
-            ::unlink("console.sock");
+            ::unlink(console_path_.c_str());
             if (master) {
                 pty_ = std::move(master).release_value();
                 set_nonblocking(pty_.get());
@@ -173,7 +178,7 @@ class Shim {
             if (stdin_)
                 set_nonblocking(stdin_.get());
         }
-        auto pid_text = TRY(fs::read_file("container.pid", 64));
+        auto pid_text = TRY(fs::read_file(fs::join(options_.exec_root_dir, "container.pid"), 64));
         container_pid_ = std::atoi(pid_text.c_str());
         if (container_pid_ <= 0)
             return Error::internal("crun create: no container pid");
@@ -518,6 +523,7 @@ class Shim {
     UniqueFd signal_fd_;
     UniqueFd listener_;
     UniqueFd pty_;
+    std::string console_path_;
     UniqueFd stdout_;  // the pty master in tty mode
     UniqueFd stderr_;
     UniqueFd stdin_;
@@ -554,6 +560,9 @@ int run_shim(const ShimArguments& arguments) {
         ::dup2(ready_fd, 3);
         ready_fd = 3;
     }
+    // Nothing the shim starts (crun, the container) may inherit the readiness pipe.
+    if (ready_fd >= 0)
+        ::fcntl(ready_fd, F_SETFD, FD_CLOEXEC);
     ::close_range(ready_fd >= 0 ? 4 : 3, ~0U, 0);
     if (::chdir(arguments.shim.exec_root_dir.c_str()) < 0) {
         if (ready_fd >= 0)

@@ -137,14 +137,13 @@ ErrorOr<ShimProcess> spawn_shim(const RuntimeOptions& runtime, const ShimOptions
         if (n == 0)
             break;
         answer.append(buffer, n);
-        if (answer.size() > 64 * 1024)
+        if (answer.find('\n') != std::string::npos || answer.size() > 64 * 1024)
             break;
     }
     // The intermediate process exits right after forking the shim. A reaper of the whole
     // process (PID 1) may have collected it already.
     (void)intermediate.wait();
-    while (!answer.empty() && answer.back() == '\n')
-        answer.pop_back();
+    answer = answer.substr(0, answer.find('\n'));
     if (answer.starts_with("error "))
         return Error::internal(answer.substr(6));
     if (!answer.starts_with("ready "))
