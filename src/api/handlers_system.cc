@@ -46,7 +46,8 @@ ErrorOr<void> version(Exchange& exchange, const ApiContext& context) {
                     {"Os", "linux"},
                     {"Arch", "amd64"},
                     {"KernelVersion", kernel},
-                    {"BuildTime", ""}};
+                    {"BuildTime", ""},
+                    {"Experimental", "false"}};
     json body = {
         {"Platform", {{"Name", "CorralOS system-docker " + info.version}}},
         {"Components",
