@@ -208,6 +208,9 @@ Router build_router(ApiContext& context) {
 
 ServerOptions api_server_options(const DaemonInfo& info) {
     ServerOptions options;
+    // `docker run` holds up to three connections (attach, wait, the rest): room for a few
+    // hundred concurrent runs.
+    options.max_connections = 1024;
     options.min_api_version = min_api_version;
     options.max_api_version = api_version;
     options.common_headers = {{"Api-Version", api_version},
