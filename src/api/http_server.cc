@@ -348,8 +348,9 @@ class Connection final : public Exchange {
         std::string raw_path(target.substr(0, question));
         if (raw_path.empty() || raw_path.front() != '/')
             return Error::invalid("malformed request target");
-        std::string path = TRY(percent_decode(raw_path, false));
-        auto [version, rest] = split_version(path);
+        // Routes match the raw path, so an escaped "/" stays inside its segment; captures
+        // are decoded afterwards.
+        auto [version, rest] = split_version(raw_path);
         if (!version.empty()) {
             int low = TRY(compare_versions(version, options_.min_api_version));
             int high = TRY(compare_versions(version, options_.max_api_version));
@@ -363,13 +364,16 @@ class Connection final : public Exchange {
                     options_.min_api_version + ", please upgrade your client to a newer version");
         }
         request_.api_version = version;
-        request_.path = rest;
+        request_.path = TRY(percent_decode(rest, false));
         if (question != std::string_view::npos) {
             request_.query_pairs = TRY(parse_query(target.substr(question + 1)));
             for (const auto& [key, value] : request_.query_pairs)
                 request_.query[key] = value;
         }
-        return router_.match(request_.method, request_.path);
+        auto match = router_.match(request_.method, rest);
+        for (auto& [name, value] : match.params)
+            value = TRY(percent_decode(value, false));
+        return match;
     }
 
     void run_handler(const Route& route) {

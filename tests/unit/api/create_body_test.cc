@@ -40,8 +40,7 @@ TEST_P(CapturedBody, InteractiveTtyParses) {
     EXPECT_TRUE(request.config.open_stdin);
     EXPECT_TRUE(request.config.stdin_once);
     EXPECT_TRUE(request.config.attach_stdin);
-    EXPECT_EQ(request.host_config.restart_policy.name, RestartPolicy::Name::on_failure);
-    EXPECT_EQ(request.host_config.restart_policy.maximum_retry_count, 3);
+    EXPECT_EQ(*request.config.cmd, std::vector<std::string>{"sh"});
 }
 
 TEST_P(CapturedBody, EveryOptionMaps) {
@@ -195,6 +194,21 @@ TEST(CreateBody, LogDrivers) {
     EXPECT_TRUE(parse_create_body(
                     R"({"Image":"b","HostConfig":{"LogConfig":{"Config":{"labels":"a"}}}})", "")
                     .is_error());
+}
+
+TEST(CreateBody, RestartPolicies) {
+    auto request =
+        parse_create_body(
+            R"({"Image":"b","HostConfig":{"RestartPolicy":{"Name":"on-failure","MaximumRetryCount":3}}})",
+            "")
+            .value();
+    EXPECT_EQ(request.host_config.restart_policy.name, RestartPolicy::Name::on_failure);
+    EXPECT_EQ(request.host_config.restart_policy.maximum_retry_count, 3);
+    auto always =
+        parse_create_body(
+            R"({"Image":"b","HostConfig":{"RestartPolicy":{"Name":"unless-stopped"}}})", "")
+            .value();
+    EXPECT_EQ(always.host_config.restart_policy.name, RestartPolicy::Name::unless_stopped);
 }
 
 TEST(CreateBody, CmdAsStringIsOneElement) {

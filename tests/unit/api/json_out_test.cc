@@ -9,10 +9,10 @@ constexpr int64_t second = 1'000'000'000;
 
 TEST(Rfc3339Nano, TrimsFractionLikeGo) {
     EXPECT_EQ(rfc3339_nano(0), "0001-01-01T00:00:00Z");
-    EXPECT_EQ(rfc3339_nano(1795839288 * second), "2026-11-28T05:34:48Z");
-    EXPECT_EQ(rfc3339_nano(1795839288 * second + 500'000'000), "2026-11-28T05:34:48.5Z");
-    EXPECT_EQ(rfc3339_nano(1795839288 * second + 123'456'789), "2026-11-28T05:34:48.123456789Z");
-    EXPECT_EQ(rfc3339_nano(1795839288 * second + 1'000), "2026-11-28T05:34:48.000001Z");
+    EXPECT_EQ(rfc3339_nano(1795839288 * second), "2026-11-28T04:14:48Z");
+    EXPECT_EQ(rfc3339_nano(1795839288 * second + 500'000'000), "2026-11-28T04:14:48.5Z");
+    EXPECT_EQ(rfc3339_nano(1795839288 * second + 123'456'789), "2026-11-28T04:14:48.123456789Z");
+    EXPECT_EQ(rfc3339_nano(1795839288 * second + 1'000), "2026-11-28T04:14:48.000001Z");
 }
 
 TEST(HumanDuration, MatchesDockerWording) {
@@ -73,13 +73,13 @@ TEST(ContainerInspect, DockerShape) {
     auto json = container_inspect_json(sample_container());
     EXPECT_EQ(json["Id"], std::string(64, 'a'));
     EXPECT_EQ(json["Name"], "/web");
-    EXPECT_EQ(json["Created"], "2026-11-28T05:34:48Z");
+    EXPECT_EQ(json["Created"], "2026-11-28T04:14:48Z");
     EXPECT_EQ(json["Path"], "sh");
     EXPECT_EQ(json["Args"].size(), 2u);
     EXPECT_EQ(json["State"]["Status"], "exited");
     EXPECT_EQ(json["State"]["Running"], false);
     EXPECT_EQ(json["State"]["ExitCode"], 3);
-    EXPECT_EQ(json["State"]["FinishedAt"], "2026-11-28T05:34:50Z");
+    EXPECT_EQ(json["State"]["FinishedAt"], "2026-11-28T04:14:50Z");
     EXPECT_EQ(json["Config"]["Image"], "busybox");
     EXPECT_EQ(json["Config"]["Labels"]["k"], "v");
     EXPECT_EQ(json["Config"]["Tty"], false);
