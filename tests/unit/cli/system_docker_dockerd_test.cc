@@ -381,5 +381,55 @@ TEST_F(SystemDockerAgainstDockerd, EventsBetweenTimes) {
     EXPECT_EQ(client({"rm", "sd-events"}).exit_code, 0);
 }
 
+// A registry on loopback (Debian's docker-registry), filled with skopeo from the test image.
+TEST_F(SystemDockerAgainstDockerd, PullFromLocalRegistry) {
+    if (::access("/usr/bin/docker-registry", X_OK) != 0 || ::access("/usr/bin/skopeo", X_OK) != 0)
+        GTEST_SKIP() << "docker-registry or skopeo is not installed";
+    std::string root = dir_->path() + "/registry";
+    ASSERT_TRUE(fs::mkdir_p(root));
+    std::string address = "127.0.0.1:" + std::to_string(20000 + ::getpid() % 20000);
+    ASSERT_TRUE(fs::write_file_atomic(
+        root + "/config.yml", "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: " + root +
+                                  "/data\nhttp:\n  addr: " + address + "\n"));
+    SpawnOptions options;
+    options.argv = {"docker-registry", "serve", root + "/config.yml"};
+    auto registry = spawn(options);
+    ASSERT_TRUE(registry);
+    struct Stop {
+        Child& child;
+        ~Stop() {
+            (void)sys::kill(child.pid(), SIGTERM);
+            (void)child.wait();
+        }
+    } stop{*registry};
+    std::string archive = dir_->path() + "/busybox.tar";
+    std::string reference = address + "/corral/busybox:v1";
+    ErrorOr<RunResult> copied = Error::internal("not tried");
+    for (int attempt = 0; attempt < 50; ++attempt) {
+        copied = run({"skopeo", "copy", "--dest-tls-verify=false", "docker-archive:" + archive,
+                      "docker://" + reference});
+        if (copied && copied->exit_code == 0)
+            break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_TRUE(copied && copied->exit_code == 0) << (copied ? copied->err : "");
+    auto pulled = client({"pull", reference});
+    EXPECT_EQ(pulled.exit_code, 0) << pulled.err;
+    EXPECT_TRUE(pulled.out.starts_with("v1: Pulling from corral/busybox\n")) << pulled.out;
+    EXPECT_NE(pulled.out.find("Status: Downloaded newer image for " + reference + "\n"),
+              std::string::npos)
+        << pulled.out;
+    EXPECT_TRUE(pulled.out.ends_with("\n" + reference + "\n"));
+    EXPECT_EQ(client({"run", "--rm", reference, "echo", "pulled"}).out, "pulled\n");
+    auto missing = client({"pull", address + "/corral/absent"});
+    EXPECT_EQ(missing.exit_code, 1);
+    EXPECT_TRUE(missing.out.starts_with("Using default tag: latest\n"));
+    EXPECT_NE(missing.err.find("Error response from daemon: manifest for " + address +
+                               "/corral/absent:latest not found"),
+              std::string::npos)
+        << missing.err;
+    EXPECT_EQ(client({"rmi", reference}).exit_code, 0);
+}
+
 }  // namespace
 }  // namespace corral::cli
