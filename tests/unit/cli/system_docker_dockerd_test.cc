@@ -4,6 +4,7 @@
 // CLI on the same daemon where one is installed.
 #include <fcntl.h>
 #include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -87,6 +88,53 @@ ClientResult run_client(const std::string& host, std::vector<std::string> argume
         if (fd.fd >= 0)
             ::close(fd.fd);
     }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return result;
+}
+
+// Runs system_docker_main on a new pseudo-terminal (as a person at a terminal would), typing
+// `input` into it; returns everything the terminal showed.
+ClientResult run_client_on_terminal(const std::string& host, std::vector<std::string> arguments,
+                                    const std::string& input = {}) {
+    ClientResult result;
+    int master = -1;
+    winsize size{};
+    size.ws_row = 33;
+    size.ws_col = 101;
+    std::fflush(stdout);
+    std::fflush(stderr);
+    pid_t pid = ::forkpty(&master, nullptr, nullptr, &size);
+    if (pid < 0)
+        return result;
+    if (pid == 0) {
+        arguments.insert(arguments.begin(), {"system-docker", "-H", host});
+        std::vector<char*> argv;
+        for (auto& argument : arguments)
+            argv.push_back(argument.data());
+        argv.push_back(nullptr);
+        int code = system_docker_main(static_cast<int>(arguments.size()), argv.data());
+        std::fflush(stdout);
+        ::_exit(code);
+    }
+    bool typed = input.empty();
+    char buffer[4096];
+    for (;;) {
+        pollfd fd{master, POLLIN, 0};
+        if (::poll(&fd, 1, 30000) <= 0)
+            break;
+        ssize_t n = ::read(master, buffer, sizeof buffer);
+        if (n <= 0)
+            break;  // EIO once the child side is closed
+        result.out.append(buffer, static_cast<size_t>(n));
+        // Type once the shell has shown its prompt.
+        if (!typed && result.out.find("# ") != std::string::npos) {
+            (void)sys::write_all(master, input);
+            typed = true;
+        }
+    }
+    ::close(master);
     int status = 0;
     ::waitpid(pid, &status, 0);
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -379,6 +427,27 @@ TEST_F(SystemDockerAgainstDockerd, EventsBetweenTimes) {
         << events.out;
     EXPECT_NE(events.out.find("container die"), std::string::npos);
     EXPECT_EQ(client({"rm", "sd-events"}).exit_code, 0);
+}
+
+TEST_F(SystemDockerAgainstDockerd, InteractiveTerminalSessions) {
+    auto shown = run_client_on_terminal(*host_, {"run", "-it", "--rm", image, "sh"},
+                                        "echo typed-$((6*7))\rexit 5\r");
+    EXPECT_EQ(shown.exit_code, 5) << shown.out;
+    EXPECT_NE(shown.out.find("typed-42\r\n"), std::string::npos) << shown.out;
+    // The container's terminal turns "\n" into "\r\n"; ours, raw, must not add another "\r".
+    EXPECT_EQ(shown.out.find("\r\r\n"), std::string::npos) << shown.out;
+
+    auto started = client({"run", "-d", "--name", "sd-tty", image, "sleep", "100"});
+    ASSERT_EQ(started.exit_code, 0) << started.err;
+    auto executed =
+        run_client_on_terminal(*host_, {"exec", "-it", "sd-tty", "sh", "-c", "tty; exit 3"});
+    EXPECT_EQ(executed.exit_code, 3);
+    EXPECT_NE(executed.out.find("/dev/pts/"), std::string::npos) << executed.out;
+    EXPECT_EQ(client({"rm", "-f", "sd-tty"}).exit_code, 0);
+    // -t without a terminal on stdin is refused as docker refuses it.
+    auto refused = client({"run", "-it", "--rm", image, "true"});
+    EXPECT_EQ(refused.exit_code, 1);
+    EXPECT_EQ(refused.err, "the input device is not a TTY\n");
 }
 
 // A registry on loopback (Debian's docker-registry), filled with skopeo from the test image.
