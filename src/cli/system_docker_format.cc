@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <optional>
 
 namespace corral::cli {
@@ -202,6 +203,15 @@ ErrorOr<std::string> docker_timestamp(std::string_view value, int64_t now_ns) {
 
 ErrorOr<std::string> docker_timestamp(std::string_view value) {
     return docker_timestamp(value, sys::realtime_ns());
+}
+
+std::string format_local_time(int64_t seconds) {
+    time_t value = static_cast<time_t>(seconds);
+    struct tm parts {};
+    ::localtime_r(&value, &parts);
+    char buffer[80];
+    std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%S %z %Z", &parts);
+    return buffer;
 }
 
 std::string Table::render() const {
