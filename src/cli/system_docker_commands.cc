@@ -107,8 +107,9 @@ std::optional<int> parse_flags(CommandContext& context, CLI::App& app, const Arg
         std::string first = error.what();
         // CLI11 names the extra arguments; docker names the first unknown flag.
         for (const auto& argument : arguments) {
-            if (argument.starts_with("-")) {
-                first = "unknown flag: " + argument.substr(0, argument.find('='));
+            std::string flag = argument.substr(0, argument.find('='));
+            if (argument.starts_with("-") && app.get_option_no_throw(flag) == nullptr) {
+                first = "unknown flag: " + flag;
                 break;
             }
         }

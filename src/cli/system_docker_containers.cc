@@ -8,6 +8,7 @@
 #include "cli/system_docker_commands.h"
 #include "cli/system_docker_format.h"
 #include "cli/system_docker_io.h"
+#include "cli/system_docker_rows.h"
 #include "cli/system_docker_template.h"
 
 namespace corral::cli {
@@ -118,6 +119,8 @@ ErrorOr<int> command_ps(CommandContext& context, const Arguments& arguments) {
     app.add_option("-f,--filter", filters, "Filter output based on conditions provided")
         ->allow_extra_args(false)
         ->take_all();
+    std::string format;
+    app.add_option("--format", format, "Format output using a custom template");
     if (auto exit = parse_flags(context, app, arguments, "ps", nullptr, 0))
         return *exit;
     Json filter_map = Json::object();
@@ -145,19 +148,40 @@ ErrorOr<int> command_ps(CommandContext& context, const Arguments& arguments) {
         }
         return 0;
     }
-    Table table;
-    table.add_row({"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"});
     int64_t now = std::time(nullptr);
+    std::vector<Json> rows;
     for (const auto& container : containers) {
         std::string id = json_string(container, "Id");
         std::string command = json_string(container, "Command");
-        std::string created = human_duration(now - json_integer(container, "Created")) + " ago";
-        table.add_row(
-            {no_trunc ? id : short_id(id), image_column(json_string(container, "Image"), no_trunc),
-             "\"" + (no_trunc ? command : ellipsis(command, 20)) + "\"", created,
-             json_string(container, "Status"), ports_column(container), names_column(container)});
+        int64_t created = json_integer(container, "Created");
+        std::string labels;
+        if (container.contains("Labels") && container["Labels"].is_object()) {
+            for (auto it = container["Labels"].begin(); it != container["Labels"].end(); ++it)
+                labels += (labels.empty() ? "" : ",") + it.key() + "=" +
+                          (it->is_string() ? it->get<std::string>() : it->dump());
+        }
+        rows.push_back({{"ID", no_trunc ? id : short_id(id)},
+                        {"Image", image_column(json_string(container, "Image"), no_trunc)},
+                        {"Command", "\"" + (no_trunc ? command : ellipsis(command, 20)) + "\""},
+                        {"CreatedAt", format_local_time(created)},
+                        {"RunningFor", human_duration(now - created) + " ago"},
+                        {"Status", json_string(container, "Status")},
+                        {"State", json_string(container, "State")},
+                        {"Ports", ports_column(container)},
+                        {"Names", names_column(container)},
+                        {"Labels", labels}});
     }
-    std::fputs(table.render().c_str(), stdout);
+    if (format.empty())
+        format =
+            "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t"
+            "{{.Ports}}\t{{.Names}}";
+    static const FieldHeaders headers = {{"ID", "CONTAINER ID"},    {"Image", "IMAGE"},
+                                         {"Command", "COMMAND"},    {"CreatedAt", "CREATED AT"},
+                                         {"RunningFor", "CREATED"}, {"Status", "STATUS"},
+                                         {"State", "STATE"},        {"Ports", "PORTS"},
+                                         {"Names", "NAMES"},        {"Labels", "LABELS"}};
+    std::string text = TRY(render_rows(format, rows, headers));
+    std::fputs(text.c_str(), stdout);
     return 0;
 }
 

@@ -23,10 +23,13 @@ std::string ellipsis(std::string_view text, size_t width);
 // Nanoseconds since the epoch → "2026-11-28T05:14:24.374553281Z" (UTC, nine digits).
 std::string format_timestamp_ns(int64_t nanoseconds);
 
+// Seconds since the epoch → "2026-11-28 05:14:24 +0000 UTC" (as Go prints a time.Time).
+std::string format_local_time(int64_t seconds);
+
 // A --since/--until value as the API wants it ("seconds[.nanoseconds]" since the epoch): a
-// Unix time passes through, a Go duration ("10m", "1h30m") counts back from `now_seconds`, an
+// Unix time passes through, a Go duration ("10m", "1h30m") counts back from `now_ns`, an
 // RFC 3339 date or time ("2026-11-28", "2026-11-28T05:00:00Z") is converted.
-ErrorOr<std::string> docker_timestamp(std::string_view value, int64_t now_seconds);
+ErrorOr<std::string> docker_timestamp(std::string_view value, int64_t now_ns);
 ErrorOr<std::string> docker_timestamp(std::string_view value);
 
 // Columns aligned as Go's text/tabwriter does: each cell but the last of a row is padded to

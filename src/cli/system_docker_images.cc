@@ -10,6 +10,7 @@
 #include "base/sys.h"
 #include "cli/system_docker_commands.h"
 #include "cli/system_docker_format.h"
+#include "cli/system_docker_rows.h"
 #include "cli/system_docker_stream.h"
 
 namespace corral::cli {
@@ -109,6 +110,8 @@ ErrorOr<int> command_images(CommandContext& context, const Arguments& arguments)
     app.add_option("-f,--filter", filters, "Filter output based on conditions provided")
         ->allow_extra_args(false)
         ->take_all();
+    std::string format;
+    app.add_option("--format", format, "Format output using a custom template");
     std::vector<std::string> positionals;
     if (auto exit = parse_flags(context, app, arguments, "images", &positionals, 0, 1))
         return *exit;
@@ -138,16 +141,14 @@ ErrorOr<int> command_images(CommandContext& context, const Arguments& arguments)
         }
         return 0;
     }
-    Table table;
-    table.add_row({"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"});
     int64_t now = std::time(nullptr);
+    std::vector<Json> rows;
     for (const auto& image : images) {
         std::string id = image.value("Id", "");
         std::string shown_id = no_trunc ? id : short_id(id);
         int64_t created = image.contains("Created") && image["Created"].is_number()
                               ? image["Created"].get<int64_t>()
                               : 0;
-        std::string created_text = human_duration(now - created) + " ago";
         double size =
             image.contains("Size") && image["Size"].is_number() ? image["Size"].get<double>() : 0.0;
         std::vector<std::string> tags;
@@ -158,14 +159,24 @@ ErrorOr<int> command_images(CommandContext& context, const Arguments& arguments)
             }
         }
         if (tags.empty())
-            table.add_row({"<none>", "<none>", shown_id, created_text, human_size(size)});
+            tags.push_back("<none>:<none>");
         for (const auto& tag : tags) {
             auto [repository, tag_name] = split_reference(tag);
-            table.add_row({repository, tag_name.empty() ? "<none>" : tag_name, shown_id,
-                           created_text, human_size(size)});
+            rows.push_back({{"Repository", repository},
+                            {"Tag", tag_name.empty() ? "<none>" : tag_name},
+                            {"ID", shown_id},
+                            {"CreatedSince", human_duration(now - created) + " ago"},
+                            {"CreatedAt", format_local_time(created)},
+                            {"Size", human_size(size)}});
         }
     }
-    std::fputs(table.render().c_str(), stdout);
+    if (format.empty())
+        format = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
+    static const FieldHeaders headers = {{"Repository", "REPOSITORY"}, {"Tag", "TAG"},
+                                         {"ID", "IMAGE ID"},           {"CreatedSince", "CREATED"},
+                                         {"CreatedAt", "CREATED AT"},  {"Size", "SIZE"}};
+    std::string text = TRY(render_rows(format, rows, headers));
+    std::fputs(text.c_str(), stdout);
     return 0;
 }
 
@@ -324,6 +335,12 @@ ErrorOr<int> command_pull(CommandContext& context, const Arguments& arguments) {
     if (auto exit = parse_flags(context, app, arguments, "pull", &names, 1, 1))
         return *exit;
     auto [repository, tag] = split_reference(names[0]);
+    bool tagged =
+        names[0].find('@') != std::string::npos ||
+        names[0].substr(names[0].rfind('/') == std::string::npos ? 0 : names[0].rfind('/'))
+                .find(':') != std::string::npos;
+    if (!tagged && !quiet)
+        std::printf("Using default tag: %s\n", tag.c_str());
     std::string query = "/images/create?fromImage=" + url_encode(repository);
     if (!tag.empty())
         query += "&tag=" + url_encode(tag);

@@ -7,6 +7,7 @@
 #include "cli/system_docker_commands.h"
 #include "cli/system_docker_format.h"
 #include "cli/system_docker_stream.h"
+#include "cli/system_docker_template.h"
 
 namespace corral::cli {
 
@@ -199,6 +200,9 @@ ErrorOr<int> command_events(CommandContext& context, const Arguments& arguments)
     }
     if (!filter_map.empty())
         add("filters", filter_map.dump());
+    std::optional<Template> compiled;
+    if (!format.empty())
+        compiled = TRY(Template::parse(format));
     auto* api = TRY(context.api());
     auto connection = TRY(api->open_stream(api->request("GET", "/events" + query)));
     JsonSequenceSplitter splitter;
@@ -213,7 +217,7 @@ ErrorOr<int> command_events(CommandContext& context, const Arguments& arguments)
             } catch (const std::exception&) {
                 return Error::invalid("malformed event from the daemon");
             }
-            std::string line = format == "{{json .}}" ? event.dump() : format_event(event);
+            std::string line = compiled ? TRY(compiled->execute(event)) : format_event(event);
             std::printf("%s\n", line.c_str());
             std::fflush(stdout);
         }

@@ -62,7 +62,7 @@ TEST(Format, TableAlignsLikeTabwriter) {
 }
 
 TEST(Format, SinceAndUntilValues) {
-    const int64_t now = 1795843000;
+    const int64_t now = 1795843000LL * 1000000000;
     EXPECT_EQ(*docker_timestamp("1795842000", now), "1795842000");
     EXPECT_EQ(*docker_timestamp("1795842000.5", now), "1795842000.5");
     EXPECT_EQ(*docker_timestamp("10m", now), "1795842400.000000000");

@@ -46,6 +46,17 @@ TEST(RunOptions, RepeatedAndAttachedValues) {
     EXPECT_TRUE(options.command.empty());
 }
 
+TEST(RunOptions, LongFlagsWithEqualsAndBooleanValues) {
+    auto options = parse({"--name=web", "--sig-proxy=false", "--rm=true", "--memory=1g",
+                          "--restart=always", "busybox"});
+    EXPECT_EQ(options.name, "web");
+    EXPECT_FALSE(options.sig_proxy);
+    EXPECT_TRUE(options.remove);
+    EXPECT_EQ(options.memory, "1g");
+    EXPECT_EQ(options.restart, "always");
+    EXPECT_TRUE(parse({"busybox"}).sig_proxy);
+}
+
 TEST(RunOptions, UsageErrors) {
     auto unknown = parse_container_arguments({"--bogus", "busybox"}, true);
     ASSERT_FALSE(unknown);

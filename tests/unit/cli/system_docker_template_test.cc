@@ -69,3 +69,29 @@ TEST(Template, Errors) {
 
 }  // namespace
 }  // namespace corral::cli
+
+#include "cli/system_docker_rows.h"
+
+namespace corral::cli {
+namespace {
+
+TEST(Rows, FormatsPlainAndTable) {
+    std::vector<Json> rows = {
+        Json{{"ID", "70a871967d53"}, {"Names", "web"}, {"Status", "Up 3 seconds"}},
+        Json{{"ID", "adf8116c0df8"}, {"Names", "db"}, {"Status", "Created"}}};
+    FieldHeaders headers = {{"ID", "CONTAINER ID"}, {"Names", "NAMES"}};
+    auto plain = render_rows("{{.Names}}: {{.Status}}", rows, headers);
+    ASSERT_TRUE(plain);
+    EXPECT_EQ(*plain, "web: Up 3 seconds\ndb: Created\n");
+    // "\t" typed on a shell line is a tab; headers come from the fields each column shows.
+    auto table = render_rows("table {{.ID}}\\t{{.Names}}\\t{{.Status}}", rows, headers);
+    ASSERT_TRUE(table);
+    EXPECT_EQ(*table,
+              "CONTAINER ID   NAMES     STATUS\n"
+              "70a871967d53   web       Up 3 seconds\n"
+              "adf8116c0df8   db        Created\n");
+    EXPECT_FALSE(render_rows("{{.Names", rows, headers));
+}
+
+}  // namespace
+}  // namespace corral::cli
