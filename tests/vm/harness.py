@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -93,6 +94,17 @@ class Vm:
                 time.sleep(0.05)
         if self.serial is None:
             raise StepFailed("cannot connect to the serial console of QEMU")
+        # QEMU's log file keeps the output; the socket must still be read, or QEMU stops the
+        # guest's serial writes once the socket buffer is full.
+        threading.Thread(target=self._drain, args=(self.serial,), daemon=True).start()
+
+    @staticmethod
+    def _drain(connection: socket.socket) -> None:
+        try:
+            while connection.recv(65536):
+                pass
+        except OSError:
+            pass
 
     def console(self) -> str:
         """The serial output of the current boot so far."""
