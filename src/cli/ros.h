@@ -1,0 +1,39 @@
+// The `ros` command: shared pieces of its subcommand files (ros.cc builds the command tree,
+// ros_config.cc implements `ros config`, ros_completion.cc the bash completion).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "config/layers.h"
+
+namespace corral::cli::ros {
+
+// Global state of one `ros` run: where the configuration lives and what to run.
+struct Context {
+    std::string root;  // --root / ROS_CONFIG_ROOT; "" is the real filesystem
+    // Values of the subcommands' arguments; CLI11 writes into them while parsing.
+    std::string key;
+    std::string value;
+    std::string file;
+    std::string shell;
+    bool include_private = false;
+    bool full = false;
+    config::LayerPaths paths() const { return config::LayerPaths::under(root); }
+    // The chosen subcommand's action; returns the exit code.
+    std::function<int()> action;
+};
+
+void add_config_commands(CLI::App& app, Context& context);
+void add_completion_command(CLI::App& app, Context& context);
+
+// The bash completion script for the command tree of `app`.
+std::string bash_completion(const CLI::App& app);
+
+// Prints "ros: <message>" on stderr; returns 1 (the exit code of a failed command).
+int fail(const std::string& message);
+
+}  // namespace corral::cli::ros
