@@ -10,58 +10,39 @@ TEST(BootOptions, DefaultsWithoutOurKeys) {
     EXPECT_EQ(options.state_device, "LABEL=RANCHER_STATE");
     EXPECT_TRUE(options.autoformat.empty());
     EXPECT_EQ(options.shutdown_timeout_seconds, 60);
+    EXPECT_EQ(options.state_wait_seconds, 5);
     EXPECT_FALSE(options.recovery);
+    EXPECT_TRUE(options.autologin.empty());
 }
 
-TEST(BootOptions, ReadsStateAndShutdownKeys) {
+TEST(BootOptions, ReadsTheKeysOfTheShippedBootLoaderLine) {
     auto options = parse_boot_options(
-        "console=tty0 rancher.state.dev=LABEL=MINE rancher.state.autoformat=[/dev/sda,/dev/vda] "
+        "console=tty0 console=ttyS0,115200n8 rancher.state.dev=LABEL=MINE "
+        "rancher.state.autoformat=[/dev/sda,/dev/vda] rancher.autologin=ttyS0 quiet "
         "rancher.shutdown_timeout=7 rancher.recovery rancher.debug=true hostname=box");
     EXPECT_EQ(options.state_device, "LABEL=MINE");
     EXPECT_EQ(options.autoformat, (std::vector<std::string>{"/dev/sda", "/dev/vda"}));
     EXPECT_EQ(options.shutdown_timeout_seconds, 7);
     EXPECT_TRUE(options.recovery);
     EXPECT_TRUE(options.debug);
+    EXPECT_EQ(options.autologin, (std::vector<std::string>{"ttyS0"}));
     EXPECT_EQ(options.hostname, "box");
 }
 
-TEST(BootOptions, BadNumbersKeepTheDefaultAndAreReported) {
-    auto options = parse_boot_options("rancher.shutdown_timeout=soon rancher.state.wait=-3");
-    EXPECT_EQ(options.shutdown_timeout_seconds, 60);
-    EXPECT_EQ(options.state_wait_seconds, 5);
-    EXPECT_EQ(options.unknown_keys,
-              (std::vector<std::string>{"rancher.shutdown_timeout=soon", "rancher.state.wait=-3"}));
+TEST(BootOptions, CloudConfigHostnameFromCc) {
+    EXPECT_EQ(parse_boot_options("cc.hostname=fromcc").hostname, "fromcc");
 }
 
-TEST(BootOptions, FlagsCanBeTurnedOff) {
-    EXPECT_FALSE(parse_boot_options("rancher.recovery=false").recovery);
+TEST(BootOptions, StateWaitAndNoState) {
+    EXPECT_EQ(parse_boot_options("rancher.state.wait").state_wait_seconds, 30);
     EXPECT_TRUE(parse_boot_options("rancher.nostate").no_state);
+    EXPECT_FALSE(parse_boot_options("rancher.recovery=false").recovery);
 }
 
-TEST(CommandLine, QuotesGroupWords) {
-    auto words = split_command_line("a=\"x y\" b  \"c=d e\"\n");
-    ASSERT_EQ(words.size(), 3u);
-    EXPECT_EQ(words[0].key, "a");
-    EXPECT_EQ(words[0].value, "x y");
-    EXPECT_EQ(words[1].key, "b");
-    EXPECT_FALSE(words[1].has_value);
-    EXPECT_EQ(words[2].key, "c");
-    EXPECT_EQ(words[2].value, "d e");
-}
-
-TEST(CommandLine, EmptyValueIsAValue) {
-    auto words = split_command_line("k=");
-    ASSERT_EQ(words.size(), 1u);
-    EXPECT_TRUE(words[0].has_value);
-    EXPECT_EQ(words[0].value, "");
-}
-
-TEST(ListValue, Forms) {
-    EXPECT_EQ(parse_list_value("[/dev/sda, /dev/vda]"),
-              (std::vector<std::string>{"/dev/sda", "/dev/vda"}));
-    EXPECT_EQ(parse_list_value("/dev/sda"), (std::vector<std::string>{"/dev/sda"}));
-    EXPECT_TRUE(parse_list_value("[]").empty());
-    EXPECT_EQ(parse_list_value("a,,b"), (std::vector<std::string>{"a", "b"}));
+TEST(BootOptions, BadTimeoutKeepsTheDefaultAndIsReported) {
+    auto options = parse_boot_options("rancher.shutdown_timeout=soon");
+    EXPECT_EQ(options.shutdown_timeout_seconds, 60);
+    EXPECT_FALSE(options.unknown_keys.empty());
 }
 
 }  // namespace
