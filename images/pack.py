@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import os
+import subprocess
 import tarfile
 import tempfile
 
@@ -35,6 +36,8 @@ def main() -> None:
     parser.add_argument("--tag", action="append", required=True)
     parser.add_argument("--config", required=True, help="JSON object: the image's container config")
     parser.add_argument("--output", required=True)
+    parser.add_argument("--zstd-level", type=int, default=0,
+                        help="compress the layer with zstd at this level (0: uncompressed)")
     args = parser.parse_args()
     container_config = json.loads(args.config)
 
@@ -46,6 +49,17 @@ def main() -> None:
         for chunk in iter(lambda: layer_file.read(1 << 20), b""):
             digest.update(chunk)
         layer_id = digest.hexdigest()
+        layer_name = f"{layer_id}/layer.tar"
+        if args.zstd_level:
+            # The diff id stays the digest of the uncompressed tar; loaders decompress.
+            compressed = tempfile.TemporaryFile()
+            layer_file.seek(0)
+            subprocess.run(["zstd", "-q", "-T0", f"-{args.zstd_level}", "-c"],
+                           stdin=layer_file, stdout=compressed, check=True)
+            layer_file.close()
+            layer_file = compressed
+            layer_name = f"{layer_id}/layer.tar.zst"
+        layer_file.seek(0, os.SEEK_END)
         layer_size = layer_file.tell()
 
         config = {
@@ -59,7 +73,7 @@ def main() -> None:
         config_bytes = json.dumps(config, sort_keys=True, separators=(",", ":")).encode()
         config_id = hashlib.sha256(config_bytes).hexdigest()
         manifest = [{"Config": f"{config_id}.json", "RepoTags": args.tag,
-                     "Layers": [f"{layer_id}/layer.tar"]}]
+                     "Layers": [layer_name]}]
         repositories: dict = {}
         for tag in args.tag:
             name, _, version = tag.rpartition(":")
@@ -76,7 +90,7 @@ def main() -> None:
             directory.type = tarfile.DIRTYPE
             directory.mode = 0o755
             archive.addfile(directory)
-            info = tarfile.TarInfo(f"{layer_id}/layer.tar")
+            info = tarfile.TarInfo(layer_name)
             info.size = layer_size
             info.mode = 0o644
             layer_file.seek(0)

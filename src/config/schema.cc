@@ -46,7 +46,6 @@ const Schema string_schema{Type::string};
 const Schema integer_schema{Type::integer};
 const Schema boolean_schema{Type::boolean};
 const Schema string_list_schema{Type::string_list};
-const Schema list_schema{Type::list};
 const Schema string_or_list_schema{Type::string_or_list};
 const Schema list_or_map_schema{Type::list_or_map};
 const Schema object_schema{Type::object};
@@ -211,7 +210,6 @@ const Field docker_fields[] = {
     {"graph", &string_schema},
     {"group", &string_schema},
     {"host", &string_list_schema},
-    {"image", &string_schema},
     {"insecure_registry", &string_list_schema},
     {"live_restore", &boolean_schema},
     {"log_driver", &string_schema},

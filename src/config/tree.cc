@@ -134,16 +134,22 @@ namespace {
 
 // Stand-ins that YAML treats as ordinary characters, so `url:http://x` or `a?b` are not read
 // as mappings; restored after parsing.
-constexpr std::string_view colon_stand_in = "\x01";
-constexpr std::string_view question_stand_in = "\x02";
+// Private-use code points U+E000 and U+E001: printable for YAML, never in real config text.
+constexpr std::string_view colon_stand_in = "\xee\x80\x80";
+constexpr std::string_view question_stand_in = "\xee\x80\x81";
 
-std::string replace_all(std::string text, std::string_view from, std::string_view to) {
-    size_t position = 0;
-    while ((position = text.find(from, position)) != std::string::npos) {
-        text.replace(position, from.size(), to);
-        position += to.size();
+std::string replace_all(const std::string& text, std::string_view from, std::string_view to) {
+    // Built piecewise: GCC 12 warns (-Wrestrict) on std::string::replace here at -O3.
+    std::string out;
+    size_t start = 0;
+    for (;;) {
+        size_t found = text.find(from, start);
+        out.append(text, start, found == std::string::npos ? std::string::npos : found - start);
+        if (found == std::string::npos)
+            return out;
+        out.append(to);
+        start = found + from.size();
     }
-    return text;
 }
 
 void restore(Value& value) {
@@ -182,7 +188,8 @@ std::string protect(std::string_view text) {
 Value parse_value_text(std::string_view text) {
     if (text.empty())
         return Value::string("");
-    if (text.find('\x01') != std::string_view::npos || text.find('\x02') != std::string_view::npos)
+    if (text.find(colon_stand_in) != std::string_view::npos ||
+        text.find(question_stand_in) != std::string_view::npos)
         return Value::string(std::string(text));
     auto parsed = parse_yaml(protect(text));
     if (!parsed)

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <set>
 
 namespace corral::config {
@@ -69,15 +70,40 @@ struct Converter {
     }
 };
 
+// A literal block (`|`) carries text exactly only when every character is printable, no line
+// ends in blanks, the text does not start with a blank or newline (that would set the block's
+// indentation), and it ends in exactly one newline (the default chomping).
+bool fits_literal_block(const std::string& text) {
+    if (text.size() < 2 || text.back() != '\n' || text[text.size() - 2] == '\n')
+        return false;
+    if (text.front() == ' ' || text.front() == '\t' || text.front() == '\n')
+        return false;
+    for (size_t i = 0; i < text.size(); ++i) {
+        unsigned char c = static_cast<unsigned char>(text[i]);
+        if (c == '\n') {
+            if (i > 0 && (text[i - 1] == ' ' || text[i - 1] == '\t'))
+                return false;
+            continue;
+        }
+        if (c < 0x20 || c == 0x7f)
+            return false;
+    }
+    return true;
+}
+
 bool needs_quotes(const Value& value) {
     const std::string& text = value.text();
     if (text.empty())
         return true;
     if (value.quoted() && classify_plain_scalar(text) != ScalarType::string)
         return true;
-    // Text that YAML would read differently when plain: leading indicators or spaces.
-    if (text.front() == ' ' || text.back() == ' ')
+    // Text that YAML would read differently when plain: blanks at the ends, control characters.
+    if (text.front() == ' ' || text.back() == ' ' || text.front() == '\t' || text.back() == '\t')
         return true;
+    for (char c : text) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+            return true;
+    }
     return false;
 }
 
@@ -87,8 +113,10 @@ void emit(YAML::Emitter& out, const Value& value) {
             out << YAML::Null;
             break;
         case Value::Kind::scalar:
-            if (value.text().find('\n') != std::string::npos)
+            if (value.text().find('\n') != std::string::npos && fits_literal_block(value.text()))
                 out << YAML::Literal << value.text();
+            else if (value.text().find('\n') != std::string::npos)
+                out << YAML::DoubleQuoted << value.text();
             else if (needs_quotes(value))
                 out << YAML::DoubleQuoted << value.text();
             else
@@ -122,6 +150,42 @@ void emit(YAML::Emitter& out, const Value& value) {
     }
 }
 
+// YAML streams are printable Unicode text; yaml-cpp accepts stray bytes but cannot write them
+// back. Returns the offset of the first byte that is not well-formed UTF-8 or is a control
+// character, or npos.
+size_t invalid_utf8_offset(std::string_view text) {
+    size_t i = 0;
+    while (i < text.size()) {
+        unsigned char c = static_cast<unsigned char>(text[i]);
+        size_t length = c < 0x80           ? 1
+                        : (c >> 5) == 0x6  ? 2
+                        : (c >> 4) == 0xe  ? 3
+                        : (c >> 3) == 0x1e ? 4
+                                           : 0;
+        if (length == 0 || i + length > text.size())
+            return i;
+        // YAML allows no control characters in the stream but tab, line feed, carriage return.
+        if (length == 1 && ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f))
+            return i;
+        uint32_t code = length == 1   ? c
+                        : length == 2 ? (c & 0x1f)
+                        : length == 3 ? (c & 0x0f)
+                                      : (c & 0x07);
+        for (size_t k = 1; k < length; ++k) {
+            unsigned char next = static_cast<unsigned char>(text[i + k]);
+            if ((next >> 6) != 0x2)
+                return i;
+            code = (code << 6) | (next & 0x3f);
+        }
+        bool overlong = (length == 2 && code < 0x80) || (length == 3 && code < 0x800) ||
+                        (length == 4 && code < 0x10000);
+        if (overlong || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff))
+            return i;
+        i += length;
+    }
+    return std::string_view::npos;
+}
+
 }  // namespace
 
 std::string format_mark(const Mark& mark) {
@@ -140,6 +204,16 @@ ErrorOr<Value> parse_yaml(std::string_view text, const std::string& file) {
         return Error(ErrorKind::too_large, (file.empty() ? std::string("document") : file) +
                                                ": larger than " +
                                                std::to_string(max_document_bytes) + " bytes");
+    if (size_t bad = invalid_utf8_offset(text); bad != std::string_view::npos) {
+        int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + bad, '\n'));
+        size_t line_start = text.rfind('\n', bad == 0 ? 0 : bad - 1);
+        int column =
+            static_cast<int>(
+                bad - (line_start == std::string_view::npos || bad == 0 ? 0 : line_start + 1)) +
+            1;
+        return Error::invalid(format_mark(Mark{file, line, column}) +
+                              "not valid YAML text (control character or invalid UTF-8)");
+    }
     try {
         YAML::Node root = YAML::Load(std::string(text));
         Converter converter{file};

@@ -36,6 +36,10 @@ ErrorOr<std::optional<FileSystemIdentity>> identify_device(const std::string& de
 // nullopt when it is not there (yet).
 ErrorOr<std::optional<std::string>> find_device(const std::string& spec);
 
+// find_device, waiting up to `wait_seconds` for the device to show up: rescans on each kernel
+// uevent (a netlink socket), never sleeps.
+ErrorOr<std::optional<std::string>> wait_for_device(const std::string& spec, int wait_seconds);
+
 // Whether the first `bytes` of the device are all zero: a blank disk that autoformat may take.
 ErrorOr<bool> device_is_zeroed(const std::string& device_path, size_t bytes = 1 << 20);
 

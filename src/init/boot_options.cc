@@ -1,111 +1,48 @@
 #include "init/boot_options.h"
 
-#include <charconv>
+#include "config/cmdline.h"
+#include "config/model.h"
 
 namespace corral::init {
 
-std::vector<CommandLineWord> split_command_line(std::string_view command_line) {
-    std::vector<CommandLineWord> words;
-    std::string current;
-    bool in_word = false;
-    bool in_quotes = false;
-    auto finish = [&] {
-        if (!in_word)
-            return;
-        CommandLineWord word;
-        auto equals = current.find('=');
-        if (equals == std::string::npos) {
-            word.key = current;
-        } else {
-            word.key = current.substr(0, equals);
-            word.value = current.substr(equals + 1);
-            word.has_value = true;
-        }
-        words.push_back(std::move(word));
-        current.clear();
-        in_word = false;
-    };
-    for (char c : command_line) {
-        if (c == '"') {
-            in_quotes = !in_quotes;
-            in_word = true;
-            continue;
-        }
-        if (!in_quotes && (c == ' ' || c == '\t' || c == '\n')) {
-            finish();
-            continue;
-        }
-        current.push_back(c);
-        in_word = true;
-    }
-    finish();
-    return words;
-}
-
-std::vector<std::string> parse_list_value(std::string_view value) {
-    if (value.size() >= 2 && value.front() == '[' && value.back() == ']')
-        value = value.substr(1, value.size() - 2);
-    std::vector<std::string> items;
-    while (!value.empty()) {
-        auto comma = value.find(',');
-        std::string_view item = value.substr(0, comma);
-        while (!item.empty() && item.front() == ' ')
-            item.remove_prefix(1);
-        while (!item.empty() && item.back() == ' ')
-            item.remove_suffix(1);
-        if (!item.empty())
-            items.emplace_back(item);
-        if (comma == std::string_view::npos)
-            break;
-        value.remove_prefix(comma + 1);
-    }
-    return items;
-}
-
 namespace {
 
-bool parse_seconds(std::string_view text, int& out) {
-    int value = 0;
-    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (error != std::errc() || end != text.data() + text.size() || value < 0 || value > 86400)
-        return false;
-    out = value;
-    return true;
-}
-
-bool parse_flag(const CommandLineWord& word) {
-    if (!word.has_value)
-        return true;
-    return word.value == "true" || word.value == "1" || word.value == "yes";
-}
+constexpr int kMaxSeconds = 86400;
 
 }  // namespace
 
 BootOptions parse_boot_options(std::string_view command_line) {
     BootOptions options;
-    for (const auto& word : split_command_line(command_line)) {
-        const std::string& key = word.key;
-        if (key == "rancher.state.dev") {
-            options.state_device = word.value;
-        } else if (key == "rancher.state.autoformat") {
-            options.autoformat = parse_list_value(word.value);
-        } else if (key == "rancher.state.fstype") {
-            options.state_fstype = word.value;
-        } else if (key == "rancher.state.wait") {
-            if (!parse_seconds(word.value, options.state_wait_seconds))
-                options.unknown_keys.push_back(key + "=" + word.value);
-        } else if (key == "rancher.shutdown_timeout") {
-            if (!parse_seconds(word.value, options.shutdown_timeout_seconds))
-                options.unknown_keys.push_back(key + "=" + word.value);
-        } else if (key == "rancher.recovery") {
-            options.recovery = parse_flag(word);
-        } else if (key == "rancher.debug") {
-            options.debug = parse_flag(word);
-        } else if (key == "rancher.state.disabled" || key == "rancher.nostate") {
-            options.no_state = parse_flag(word);
-        } else if (key == "hostname") {
-            options.hostname = word.value;
-        }
+    // The configuration layer's own parser: rancher.KEY=VALUE and cc.KEY=VALUE, YAML-typed.
+    auto parsed = config::parse_kernel_cmdline(command_line);
+    for (auto& rejected : parsed.rejected)
+        options.unknown_keys.push_back(std::move(rejected));
+    auto typed = config::to_cloud_config(parsed.config);
+    const auto& rancher = typed.rancher;
+    if (!rancher.state.dev.empty())
+        options.state_device = rancher.state.dev;
+    options.autoformat = rancher.state.autoformat;
+    if (!rancher.state.fstype.empty() && rancher.state.fstype != "auto")
+        options.state_fstype = rancher.state.fstype;
+    // rancher.state.wait asks to wait for a slow disk (a SAN, USB).
+    if (rancher.state.wait)
+        options.state_wait_seconds = 30;
+    if (rancher.shutdown_timeout > 0 && rancher.shutdown_timeout <= kMaxSeconds)
+        options.shutdown_timeout_seconds = rancher.shutdown_timeout;
+    else
+        options.unknown_keys.push_back("rancher.shutdown_timeout=" +
+                                       std::to_string(rancher.shutdown_timeout));
+    options.recovery = rancher.recovery;
+    options.debug = rancher.debug;
+    if (!rancher.autologin.empty())
+        options.autologin.push_back(rancher.autologin);
+    options.hostname = typed.hostname;
+    // Keys of the kernel's own namespace that the configuration layer leaves to init.
+    for (const auto& word : config::split_kernel_cmdline(command_line)) {
+        if (word == "rancher.nostate" || word == "rancher.state.disabled")
+            options.no_state = true;
+        else if (word.starts_with("hostname=") && options.hostname.empty())
+            options.hostname = word.substr(9);
     }
     return options;
 }

@@ -1,6 +1,5 @@
-// The kernel command line keys init needs before any configuration layer is up: where the
-// state lives, what to format, and how to shut down. The full rancher.* / cc.* model belongs to
-// src/config; init reads only these few so it can find the disk that holds the rest.
+// The kernel command line keys init needs before the state disk (which holds the rest of the
+// configuration) is mounted: where the state lives, what to format, how to shut down.
 #pragma once
 
 #include <string>
@@ -18,7 +17,7 @@ struct BootOptions {
     std::vector<std::string> autoformat;
     // rancher.state.fstype
     std::string state_fstype = "ext4";
-    // rancher.state.wait: seconds to wait for the state device to show up.
+    // Seconds to wait for the state device to show up (30 with rancher.state.wait).
     int state_wait_seconds = 5;
     // rancher.shutdown_timeout: seconds for the system engine to stop its containers.
     int shutdown_timeout_seconds = 60;
@@ -28,28 +27,17 @@ struct BootOptions {
     bool debug = false;
     // rancher.state.disabled / rancher.nostate: boot in RAM on purpose.
     bool no_state = false;
+    // rancher.autologin=ttyS0: consoles that get a root shell without a login.
+    std::vector<std::string> autologin;
     // hostname= on the command line (cloud-config's hostname comes later, from cloud-init).
     std::string hostname;
     // Keys that look like ours but that init does not know, for a warning on the console.
     std::vector<std::string> unknown_keys;
 };
 
-// One `key=value` word of the command line; value is empty for a bare flag.
-struct CommandLineWord {
-    std::string key;
-    std::string value;
-    bool has_value = false;
-};
-
-// Splits a kernel command line into words as the kernel does: spaces separate, double quotes
-// group ("a b" stays one word; the quotes go).
-std::vector<CommandLineWord> split_command_line(std::string_view command_line);
-
-// Parses a RancherOS list value: "[a,b]", "a,b" or "a" → {"a","b"}.
-std::vector<std::string> parse_list_value(std::string_view value);
-
-// Reads init's keys out of a command line. Bad values (a non-number timeout) are reported in
-// the result's unknown_keys and leave the default.
+// Reads init's keys out of a command line with the configuration layer's parser
+// (config::parse_kernel_cmdline). Words it rejects are listed in unknown_keys; their keys keep
+// the defaults.
 BootOptions parse_boot_options(std::string_view command_line);
 
 }  // namespace corral::init

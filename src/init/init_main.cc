@@ -12,6 +12,7 @@
 #include "base/fs.h"
 #include "base/log.h"
 #include "cli/entry.h"
+#include "init/boot_media.h"
 #include "init/boot_options.h"
 #include "init/console.h"
 #include "init/early_mounts.h"
@@ -79,10 +80,12 @@ ErrorOr<void> boot(BootState& state, Timeline& timeline) {
     for (const auto& key : state.options.unknown_keys)
         console_line("warning: ignoring bad kernel command line value " + key);
 
+    log::debug("loading kernel modules");
     report_modules(init::load_module_list("/etc/corral/modules"));
     timeline.add("modules loaded");
 
     if (init::running_from_initramfs()) {
+        log::debug("moving the initramfs into a tmpfs root");
         TRY_CONTEXT(init::switch_to_tmpfs_root(), "switch to the tmpfs root");
         TRY_CONTEXT(init::apply_mounts(init::early_mounts()), "early mounts in the new root");
         timeline.add("root switched");
@@ -98,6 +101,7 @@ ErrorOr<void> boot(BootState& state, Timeline& timeline) {
     for (const auto& failure : init::apply_sysctls(init::default_sysctls()))
         log::debug("sysctl " + failure);
 
+    log::debug("looking for the state disk");
     if (state.options.no_state) {
         console_line("state disk disabled on the command line: running in RAM");
     } else {
@@ -125,6 +129,16 @@ ErrorOr<void> boot(BootState& state, Timeline& timeline) {
     for (auto directory : init::persistent_directories())
         (void)fs::mkdir_p(std::string(directory));
     timeline.open_file();
+
+    // The boot medium carries the system images.
+    auto media = init::mount_boot_media();
+    if (!media)
+        console_line("warning: boot medium: " + media.error().message());
+    else if (!*media)
+        console_line("warning: no boot medium (label " + std::string(init::kBootMediaLabel) +
+                     "): no system images to load");
+    else
+        timeline.add("boot medium mounted");
     return {};
 }
 
@@ -138,6 +152,8 @@ ErrorOr<void> boot(BootState& state, Timeline& timeline) {
 }
 
 int run_init() {
+    // The kernel starts us with HOME and TERM only.
+    ::setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
     auto supervisor = init::Supervisor::create();
     if (!supervisor) {
         (void)init::apply_mounts(init::early_mounts());

@@ -1,9 +1,6 @@
 #include "init/state_disk.h"
 
-#include <linux/netlink.h>
-#include <poll.h>
 #include <sys/mount.h>
-#include <sys/socket.h>
 
 #include <algorithm>
 
@@ -20,46 +17,6 @@ namespace {
 constexpr std::string_view kPersistent[] = {
     "/var/lib/system-docker", "/var/lib/docker", "/var/lib/rancher", "/home", "/opt", "/var/log",
 };
-
-// A socket that reads the kernel's device events, so waiting for a disk wakes when one shows
-// up. Failure to open it only makes the wait a single scan.
-UniqueFd open_uevent_socket() {
-    int fd =
-        ::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_KOBJECT_UEVENT);
-    if (fd < 0)
-        return {};
-    sockaddr_nl address{};
-    address.nl_family = AF_NETLINK;
-    address.nl_groups = 1;  // kernel events
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) < 0) {
-        ::close(fd);
-        return {};
-    }
-    return UniqueFd(fd);
-}
-
-void drain(int fd) {
-    char buffer[8192];
-    while (::recv(fd, buffer, sizeof(buffer), MSG_DONTWAIT) > 0) {
-    }
-}
-
-// Scans for the device until it is found or the deadline passes, rescanning on each uevent.
-ErrorOr<std::optional<std::string>> wait_for_device(const std::string& spec, int wait_seconds) {
-    UniqueFd events = open_uevent_socket();
-    int64_t deadline = sys::monotonic_ns() + int64_t(wait_seconds) * 1'000'000'000;
-    for (;;) {
-        if (auto found = TRY(find_device(spec)))
-            return found;
-        int64_t left_ms = (deadline - sys::monotonic_ns()) / 1'000'000;
-        if (left_ms <= 0 || !events)
-            return std::optional<std::string>();
-        pollfd poll_fd{events.get(), POLLIN, 0};
-        int ready = ::poll(&poll_fd, 1, static_cast<int>(left_ms));
-        if (ready > 0)
-            drain(events.get());
-    }
-}
 
 ErrorOr<void> format_device(const std::string& device, const std::string& fstype) {
     auto result = TRY(run({"mke2fs", "-q", "-F", "-t", fstype, "-L", "RANCHER_STATE", device}));

@@ -85,3 +85,19 @@ TEST(Yaml, EmptyDocumentIsNull) {
 
 }  // namespace
 }  // namespace corral::config
+
+namespace corral::config {
+namespace {
+
+TEST(Yaml, InvalidUtf8IsRejectedWithItsPosition) {
+    auto value = parse_yaml("a: ok\nb: caf\xc3\xa9 \xff\n", "bytes.yml");
+    ASSERT_FALSE(value);
+    EXPECT_EQ(value.error().message(),
+              "bytes.yml:2:10: not valid YAML text (control character or invalid UTF-8)");
+    EXPECT_TRUE(parse_yaml("name: caf\xc3\xa9 \xf0\x9f\x90\x84\n"));
+    EXPECT_FALSE(parse_yaml("a: \xc0\xaf\n"));      // overlong
+    EXPECT_FALSE(parse_yaml("a: \xed\xa0\x80\n"));  // surrogate
+}
+
+}  // namespace
+}  // namespace corral::config

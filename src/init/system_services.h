@@ -1,0 +1,30 @@
+// Bringing up the system: the bundled system images loaded into the store, then the system
+// services of the merged configuration (os-config.yml, cloud-config, kernel command line)
+// created and started in dependency order.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "image/store.h"
+
+namespace corral::init {
+
+// Loads every docker-archive under `directory` whose tags are not all in the store yet.
+// Returns one line per problem; a bad archive does not stop the others.
+std::vector<std::string> load_system_images(image::Store& store, const std::string& directory);
+
+struct ServicesReport {
+    std::vector<std::string> started;
+    std::vector<std::string> problems;  // "service: error", config problems
+};
+
+// Reads the configuration layers and brings up the system-scope services: an existing
+// container of the same name is replaced, createonly services are only created, a
+// detach=false service is waited for before what comes after it. Each service's start goes to
+// the boot timeline ("service NAME up"). A failing service is reported and the others still
+// start.
+ServicesReport bring_up_system_services(engine::Engine& engine);
+
+}  // namespace corral::init

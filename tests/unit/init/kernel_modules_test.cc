@@ -1,0 +1,105 @@
+#include "init/kernel_modules.h"
+
+#include <gtest/gtest.h>
+
+namespace corral::init {
+namespace {
+
+constexpr const char* kModulesDep =
+    "kernel/fs/ext4/ext4.ko: kernel/lib/crc16.ko kernel/fs/mbcache.ko kernel/fs/jbd2/jbd2.ko\n"
+    "kernel/fs/mbcache.ko:\n"
+    "kernel/fs/jbd2/jbd2.ko:\n"
+    "kernel/lib/crc16.ko:\n"
+    "kernel/arch/x86/crypto/crc32c-intel.ko:\n"
+    "kernel/fs/isofs/isofs.ko: kernel/drivers/cdrom/cdrom.ko\n"
+    "kernel/drivers/cdrom/cdrom.ko:\n"
+    "kernel/drivers/scsi/sr_mod.ko: kernel/drivers/cdrom/cdrom.ko kernel/drivers/scsi/scsi_mod.ko\n"
+    "kernel/drivers/scsi/scsi_mod.ko:\n";
+
+TEST(ModuleName, StripsDirectorySuffixAndDashes) {
+    EXPECT_EQ(module_name("kernel/fs/ext4/ext4.ko"), "ext4");
+    EXPECT_EQ(module_name("kernel/arch/x86/crypto/crc32c-intel.ko.xz"), "crc32c_intel");
+    EXPECT_EQ(module_name("crc32c-intel"), "crc32c_intel");
+}
+
+TEST(ModuleIndex, DependenciesComeFirstAndOnce) {
+    auto index = ModuleIndex::parse(kModulesDep);
+    ASSERT_TRUE(index) << index.error().message();
+    EXPECT_EQ(index->size(), 9u);
+    auto order = index->load_order({"sr_mod", "isofs", "ext4"});
+    ASSERT_TRUE(order) << order.error().message();
+    EXPECT_EQ(*order, (std::vector<std::string>{
+                          "kernel/drivers/cdrom/cdrom.ko",
+                          "kernel/drivers/scsi/scsi_mod.ko",
+                          "kernel/drivers/scsi/sr_mod.ko",
+                          "kernel/fs/isofs/isofs.ko",
+                          "kernel/lib/crc16.ko",
+                          "kernel/fs/mbcache.ko",
+                          "kernel/fs/jbd2/jbd2.ko",
+                          "kernel/fs/ext4/ext4.ko",
+                      }));
+}
+
+TEST(ModuleIndex, NamesWithDashesOrUnderscoresMatch) {
+    auto index = ModuleIndex::parse(kModulesDep);
+    ASSERT_TRUE(index);
+    auto order = index->load_order({"crc32c_intel"});
+    ASSERT_TRUE(order);
+    EXPECT_EQ(*order, (std::vector<std::string>{"kernel/arch/x86/crypto/crc32c-intel.ko"}));
+}
+
+TEST(ModuleIndex, UnknownModuleIsNotFound) {
+    auto index = ModuleIndex::parse(kModulesDep);
+    ASSERT_TRUE(index);
+    auto order = index->load_order({"ext4", "nosuchmodule"});
+    ASSERT_FALSE(order);
+    EXPECT_EQ(order.error().kind(), ErrorKind::not_found);
+    EXPECT_NE(order.error().message().find("nosuchmodule"), std::string::npos);
+}
+
+TEST(ModuleIndex, CycleIsAnError) {
+    auto index = ModuleIndex::parse("a.ko: b.ko\nb.ko: a.ko\n");
+    ASSERT_TRUE(index);
+    auto order = index->load_order({"a"});
+    ASSERT_FALSE(order);
+    EXPECT_NE(order.error().message().find("cycle"), std::string::npos);
+}
+
+TEST(ModuleIndex, DependencyMissingFromTheIndexIsAnError) {
+    auto index = ModuleIndex::parse("a.ko: gone.ko\n");
+    ASSERT_TRUE(index);
+    EXPECT_FALSE(index->load_order({"a"}));
+}
+
+TEST(ModuleIndex, LineWithoutColonIsRejectedWithItsNumber) {
+    auto index = ModuleIndex::parse("a.ko:\nbroken line\n");
+    ASSERT_FALSE(index);
+    EXPECT_NE(index.error().message().find("line 2"), std::string::npos);
+}
+
+TEST(ModuleList, CommentsAndBlankLines) {
+    EXPECT_EQ(parse_module_list("# disks\nvirtio_blk\n\n  ext4  # fs\n#x\n"),
+              (std::vector<std::string>{"virtio_blk", "ext4"}));
+}
+
+TEST(ModuleList, ShippedListResolvesAgainstItsOwnNames) {
+    // Every name of os/modules must be a plain module name (no paths, no options).
+    auto text = std::string(CORRAL_SOURCE_DIR) + "/os/modules";
+    FILE* file = std::fopen(text.c_str(), "r");
+    ASSERT_NE(file, nullptr);
+    std::string content;
+    char buffer[4096];
+    size_t n;
+    while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0)
+        content.append(buffer, n);
+    std::fclose(file);
+    auto names = parse_module_list(content);
+    EXPECT_GT(names.size(), 10u);
+    for (const auto& name : names) {
+        EXPECT_EQ(name.find('/'), std::string::npos) << name;
+        EXPECT_EQ(name.find('='), std::string::npos) << name;
+    }
+}
+
+}  // namespace
+}  // namespace corral::init

@@ -1,0 +1,133 @@
+// Mount table, sysctl paths, power signals, tree moving, boot timeline lines.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <set>
+
+#include "base/boot_timeline.h"
+#include "base/fs.h"
+#include "base/sys.h"
+#include "init/early_mounts.h"
+#include "init/power.h"
+#include "init/state_disk.h"
+#include "init/switch_root.h"
+#include "init/system_settings.h"
+
+namespace corral::init {
+namespace {
+
+TEST(EarlyMounts, EveryParentBeforeItsChildrenAndCgroup2Unified) {
+    std::set<std::string> mounted = {"/"};
+    bool has_cgroup2 = false;
+    for (const auto& entry : early_mounts()) {
+        std::string target(entry.target);
+        std::string parent = fs::dirname(target);
+        // The nearest mounted ancestor must be mounted already: /dev before /dev/pts,
+        // /sys before /sys/fs/cgroup.
+        bool ancestor_mounted = false;
+        for (std::string at = parent; !at.empty(); at = fs::dirname(at)) {
+            if (mounted.count(at)) {
+                ancestor_mounted = true;
+                break;
+            }
+            if (at == "/")
+                break;
+        }
+        EXPECT_TRUE(ancestor_mounted) << target;
+        EXPECT_TRUE(mounted.insert(target).second) << "mounted twice: " << target;
+        if (entry.type == "cgroup2" && entry.target == "/sys/fs/cgroup")
+            has_cgroup2 = true;
+    }
+    EXPECT_TRUE(has_cgroup2);
+    for (const char* needed : {"/proc", "/sys", "/dev", "/dev/pts", "/dev/shm", "/run"})
+        EXPECT_TRUE(mounted.count(needed)) << needed;
+}
+
+TEST(EarlyMounts, RootIsAMountPointHere) {
+    EXPECT_TRUE(is_mount_point("/"));
+    EXPECT_FALSE(is_mount_point("/corral-not-mounted"));
+}
+
+TEST(Sysctl, KeysBecomePathsUnderProcSys) {
+    EXPECT_EQ(*sysctl_path("net.ipv4.ip_forward"), "/proc/sys/net/ipv4/ip_forward");
+    EXPECT_EQ(*sysctl_path("net.bridge.bridge-nf-call-iptables"),
+              "/proc/sys/net/bridge/bridge-nf-call-iptables");
+    for (const char* bad : {"", "net..x", "net.", ".net", "a/b.c", "net.../x"})
+        EXPECT_FALSE(sysctl_path(bad)) << bad;
+}
+
+TEST(Sysctl, UnknownKeyFailsAloneAndIsReported) {
+    const std::pair<std::string_view, std::string_view> settings[] = {{"corral.no.such.key", "1"}};
+    auto failed = apply_sysctls(settings);
+    ASSERT_EQ(failed.size(), 1u);
+    EXPECT_EQ(failed[0].rfind("corral.no.such.key: ", 0), 0u);
+}
+
+TEST(Power, SignalsRoundTrip) {
+    for (auto action : {PowerAction::poweroff, PowerAction::reboot, PowerAction::halt})
+        EXPECT_EQ(power_action_for_signal(signal_for_power_action(action)), action);
+    EXPECT_EQ(power_action_for_signal(SIGINT), PowerAction::reboot);  // ctrl-alt-del
+    EXPECT_EQ(power_action_for_signal(SIGPWR), PowerAction::poweroff);
+    EXPECT_FALSE(power_action_for_signal(SIGCHLD));
+}
+
+TEST(Power, ProgramNames) {
+    EXPECT_EQ(power_action_for_program("/usr/sbin/poweroff"), PowerAction::poweroff);
+    EXPECT_EQ(power_action_for_program("reboot"), PowerAction::reboot);
+    EXPECT_EQ(power_action_for_program("halt"), PowerAction::halt);
+    EXPECT_FALSE(power_action_for_program("shutdown"));
+}
+
+TEST(StateDisk, PersistentDirectoriesOfTheIssue) {
+    std::set<std::string> directories;
+    for (auto directory : persistent_directories())
+        directories.emplace(directory);
+    EXPECT_EQ(directories,
+              (std::set<std::string>{"/var/lib/system-docker", "/var/lib/docker",
+                                     "/var/lib/rancher", "/home", "/opt", "/var/log"}));
+}
+
+TEST(MoveTree, MovesEverythingButTheSkippedAndEmptiesTheSource) {
+    auto from = fs::TempDir::create("/tmp", "corral-from");
+    auto to = fs::TempDir::create("/tmp", "corral-to");
+    ASSERT_TRUE(from && to);
+    std::string source = from->path();
+    ASSERT_TRUE(fs::mkdir_p(source + "/usr/bin"));
+    ASSERT_TRUE(fs::mkdir_p(source + "/proc"));
+    ASSERT_TRUE(fs::write_file_atomic(source + "/usr/bin/tool", "#!/bin/sh\n", 0750));
+    ASSERT_TRUE(fs::write_file_atomic(source + "/proc/keep", "x"));
+    ASSERT_TRUE(sys::symlink("usr/bin", source + "/bin"));
+    std::string big(3 << 20, 'z');
+    ASSERT_TRUE(fs::write_file_atomic(source + "/big", big));
+
+    auto moved = move_tree(source, to->path(), {"proc"});
+    ASSERT_TRUE(moved) << moved.error().message();
+
+    EXPECT_EQ(*fs::read_file(to->path() + "/usr/bin/tool"), "#!/bin/sh\n");
+    EXPECT_EQ(sys::stat(to->path() + "/usr/bin/tool")->st_mode & 07777, 0750u);
+    EXPECT_EQ(*sys::readlink(to->path() + "/bin"), "usr/bin");
+    EXPECT_EQ(fs::read_file(to->path() + "/big")->size(), big.size());
+    EXPECT_FALSE(*fs::exists(to->path() + "/proc"));
+    // The source keeps only what was skipped.
+    EXPECT_EQ(*fs::list_dir(source), (std::vector<std::string>{"proc"}));
+    EXPECT_TRUE(*fs::exists(source + "/proc/keep"));
+}
+
+TEST(BootTimeline, LineFormatAndAppend) {
+    EXPECT_EQ(boot_timeline::format_line(1.23456, "init"), "1.235 init\n");
+    auto dir = fs::TempDir::create("/tmp", "corral-timeline");
+    ASSERT_TRUE(dir);
+    std::string path = dir->path() + "/boot-timeline";
+    ASSERT_TRUE(boot_timeline::record("sshd ready", path));
+    ASSERT_TRUE(boot_timeline::record("docker ready", path));
+    auto text = *fs::read_file(path);
+    EXPECT_NE(text.find(" sshd ready\n"), std::string::npos);
+    EXPECT_NE(text.find(" docker ready\n"), std::string::npos);
+    EXPECT_LT(text.find("sshd"), text.find("docker"));
+    EXPECT_GT(boot_timeline::now_seconds(), 0.0);
+}
+
+}  // namespace
+}  // namespace corral::init

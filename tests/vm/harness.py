@@ -1,0 +1,231 @@
+"""One harness for every boot test: boots dist/corral.iso under QEMU (TCG) with a fresh or
+kept state disk and an optional NoCloud cloud-config disk, then runs the steps of a case file
+(tests/vm/cases/*.yml) against the serial console, the QEMU monitor and SSH."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(os.environ.get("CORRAL_SOURCE_DIR", Path(__file__).resolve().parents[2]))
+ISO = Path(os.environ.get("CORRAL_ISO", ROOT / "dist" / "corral.iso"))
+VERSION = subprocess.run([str(ROOT / "build" / "bin" / "corral"), "--version"],
+                         capture_output=True, text=True).stdout.split()[-1] \
+    if (ROOT / "build" / "bin" / "corral").exists() else "0.0.0"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class StepFailed(AssertionError):
+    pass
+
+
+class Vm:
+    """A QEMU guest. The serial console goes to a log file the harness reads as it grows;
+    the human monitor listens on a unix socket (system_powerdown, quit)."""
+
+    def __init__(self, workdir: Path, memory: int = 2048, cloud_config: str | None = None):
+        self.workdir = workdir
+        self.memory = memory
+        self.serial_log = workdir / "serial.log"
+        self.monitor_path = workdir / "monitor.sock"
+        self.serial_path = workdir / "serial.sock"
+        self.state_disk = workdir / "state.qcow2"
+        self.ssh_port = free_port()
+        self.ssh_key = workdir / "id_ed25519"
+        self.process: subprocess.Popen | None = None
+        self.serial: socket.socket | None = None
+        self.console_text = ""
+        self.boots = 0
+        self.cloud_config = cloud_config
+        if not self.ssh_key.exists():
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(self.ssh_key)],
+                           check=True)
+
+    @property
+    def public_key(self) -> str:
+        return (self.workdir / "id_ed25519.pub").read_text().strip()
+
+    def start(self) -> None:
+        if not self.state_disk.exists():
+            subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(self.state_disk), "4G"],
+                           check=True)
+        args = [
+            "qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-cpu", "max", "-smp", "2",
+            "-m", str(self.memory), "-display", "none", "-no-reboot",
+            "-chardev", f"socket,id=serial0,path={self.serial_path},server=on,wait=off,logfile={self.serial_log},logappend=on",
+            "-serial", "chardev:serial0",
+            "-monitor", f"unix:{self.monitor_path},server,nowait",
+            "-drive", f"file={ISO},media=cdrom,if=ide,readonly=on", "-boot", "d",
+            "-drive", f"file={self.state_disk},if=virtio,format=qcow2",
+            "-netdev", f"user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22",
+            "-device", "virtio-net-pci,netdev=net0", "-device", "virtio-rng-pci",
+        ]
+        if self.cloud_config is not None:
+            user_data = self.workdir / "user-data.yml"
+            user_data.write_text(self.cloud_config.replace("@SSH_KEY@", self.public_key))
+            seed = self.workdir / "cidata.iso"
+            subprocess.run([str(ROOT / "scripts" / "make-cidata"), str(user_data), str(seed)],
+                           check=True)
+            args += ["-drive", f"file={seed},if=virtio,format=raw,readonly=on"]
+        self.console_offset = self.serial_log.stat().st_size if self.serial_log.exists() else 0
+        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL,
+                                        stdout=open(self.workdir / "qemu.log", "ab"),
+                                        stderr=subprocess.STDOUT)
+        self.boots += 1
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                self.serial = socket.socket(socket.AF_UNIX)
+                self.serial.connect(str(self.serial_path))
+                break
+            except OSError:
+                self.serial = None
+                time.sleep(0.05)
+        if self.serial is None:
+            raise StepFailed("cannot connect to the serial console of QEMU")
+        # QEMU's log file keeps the output; the socket must still be read, or QEMU stops the
+        # guest's serial writes once the socket buffer is full.
+        threading.Thread(target=self._drain, args=(self.serial,), daemon=True).start()
+
+    @staticmethod
+    def _drain(connection: socket.socket) -> None:
+        try:
+            while connection.recv(65536):
+                pass
+        except OSError:
+            pass
+
+    def console(self) -> str:
+        """The serial output of the current boot so far."""
+        try:
+            with open(self.serial_log, "rb") as log:
+                log.seek(self.console_offset)
+                return log.read().decode(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def wait_console(self, pattern: str, timeout: float) -> re.Match:
+        deadline = time.monotonic() + timeout
+        compiled = re.compile(pattern, re.M)
+        while time.monotonic() < deadline:
+            found = compiled.search(self.console())
+            if found:
+                return found
+            if self.process and self.process.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise StepFailed(f"console never showed /{pattern}/ within {timeout}s; last output:\n"
+                         + self.console()[-3000:])
+
+    def shell(self, command: str, timeout: float = 60) -> tuple[int, str]:
+        """Runs a command in the console shell: output and exit code between unique markers."""
+        marker = f"M{time.monotonic_ns()}"
+        line = f"echo {marker}B; {command}; echo {marker}E$?\n"
+        assert self.serial is not None
+        self.serial.sendall(line.encode())
+        found = self.wait_console(rf"^{marker}B\r?\n([\s\S]*?){marker}E(\d+)", timeout)
+        return int(found.group(2)), found.group(1).replace("\r", "")
+
+    def ssh(self, command: str, timeout: float = 120) -> tuple[int, str]:
+        result = subprocess.run(
+            ["ssh", "-p", str(self.ssh_port), "-i", str(self.ssh_key),
+             "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+             "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR", "-o", "BatchMode=yes",
+             "rancher@127.0.0.1", command],
+            capture_output=True, text=True, timeout=timeout)
+        return result.returncode, result.stdout + result.stderr
+
+    def wait_ssh(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        last = ""
+        while time.monotonic() < deadline:
+            try:
+                code, last = self.ssh("true", timeout=30)
+                if code == 0:
+                    return
+            except subprocess.TimeoutExpired:
+                pass
+            time.sleep(1)
+        raise StepFailed(f"no SSH login within {timeout}s: {last}\nconsole:\n{self.console()[-3000:]}")
+
+    def monitor(self, command: str) -> None:
+        with socket.socket(socket.AF_UNIX) as connection:
+            connection.connect(str(self.monitor_path))
+            connection.sendall(command.encode() + b"\n")
+            time.sleep(0.2)
+
+    def wait_exit(self, timeout: float) -> int:
+        assert self.process is not None
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise StepFailed(f"QEMU still running after {timeout}s; console:\n"
+                             + self.console()[-3000:])
+
+    def stop(self) -> None:
+        if self.serial:
+            self.serial.close()
+            self.serial = None
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def expand(text: str) -> str:
+    return text.replace("@VERSION@", re.escape(VERSION))
+
+
+def run_case(case: dict, workdir: Path) -> None:
+    """Runs the steps of one case. Steps (one key each):
+      console: REGEX            wait until the serial console of this boot matches
+      shell: CMD, expect: RE    run CMD in the console shell; exit 0 and output matching RE
+      ssh_ready: SECONDS        wait until SSH logins work
+      ssh: CMD, expect: RE      run CMD over SSH as rancher
+      powerdown: SECONDS        ACPI power button; QEMU must exit within SECONDS
+      reboot: true              power off cleanly, then boot again on the same state disk
+    Every step may set `timeout` (seconds)."""
+    vm = Vm(workdir, memory=case.get("memory", 2048), cloud_config=case.get("cloud_config"))
+    try:
+        vm.start()
+        for step in case["steps"]:
+            timeout = float(step.get("timeout", 120))
+            expect = expand(step["expect"]) if "expect" in step else None
+            if "console" in step:
+                vm.wait_console(expand(step["console"]), timeout)
+            elif "shell" in step:
+                code, output = vm.shell(step["shell"], timeout)
+                if code != step.get("exit", 0):
+                    raise StepFailed(f"`{step['shell']}` exited {code}: {output}")
+                if expect and not re.search(expect, output, re.M):
+                    raise StepFailed(f"`{step['shell']}` printed {output!r}, wanted /{expect}/")
+            elif "ssh_ready" in step:
+                vm.wait_ssh(float(step["ssh_ready"]))
+            elif "ssh" in step:
+                code, output = vm.ssh(step["ssh"], timeout)
+                if code != step.get("exit", 0):
+                    raise StepFailed(f"ssh `{step['ssh']}` exited {code}: {output}")
+                if expect and not re.search(expect, output, re.M):
+                    raise StepFailed(f"ssh `{step['ssh']}` printed {output!r}, wanted /{expect}/")
+            elif "powerdown" in step:
+                vm.monitor("system_powerdown")
+                vm.wait_exit(float(step["powerdown"]))
+            elif "reboot" in step:
+                vm.monitor("system_powerdown")
+                vm.wait_exit(timeout)
+                vm.stop()
+                vm.start()
+            else:
+                raise StepFailed(f"unknown step {step}")
+    finally:
+        vm.stop()
