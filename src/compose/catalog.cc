@@ -4,7 +4,9 @@
 #include <set>
 
 #include "base/fs.h"
+#include "compose/service.h"
 #include "config/http.h"
+#include "config/tree.h"
 #include "config/yaml.h"
 
 namespace corral::compose {
@@ -122,6 +124,25 @@ ErrorOr<std::string> Catalog::read(const std::string& name) const {
         return fs::read_file(fs::join(entry.directory, relative), config::max_document_bytes);
     }
     return Error::not_found("no repository lists `" + name + "`");
+}
+
+ErrorOr<std::vector<std::string>> configured_images(const config::Value& merged,
+                                                    const Catalog& catalog) {
+    std::vector<std::string> images = TRY(configured_images(merged));
+    const config::Value* include = config::lookup(merged, "rancher.services_include");
+    if (include && include->is_mapping()) {
+        Environment environment = environment_for(config::to_cloud_config(merged));
+        for (const auto& [name, enabled] : include->entries()) {
+            if (!enabled.as_bool().value_or(false))
+                continue;
+            std::string text = TRY_CONTEXT(read_service_source(catalog, name), "service " + name);
+            for (const auto& service : TRY(parse_service_file(text, name, environment)))
+                images.push_back(service.request.config.image);
+        }
+    }
+    std::sort(images.begin(), images.end());
+    images.erase(std::unique(images.begin(), images.end()), images.end());
+    return images;
 }
 
 ErrorOr<std::string> read_service_source(const Catalog& catalog, const std::string& source) {

@@ -42,6 +42,11 @@ class Catalog {
     std::vector<std::string> errors_;
 };
 
+// configured_images() plus the images of the services enabled in `rancher.services_include`
+// (read through the catalog); an enabled service that cannot be read is an error naming it.
+ErrorOr<std::vector<std::string>> configured_images(const config::Value& merged,
+                                                    const Catalog& catalog);
+
 // Reads a service file named by `ros service enable`: a catalog name, a local path or an
 // http(s) URL. Returns its text.
 ErrorOr<std::string> read_service_source(const Catalog& catalog, const std::string& source);

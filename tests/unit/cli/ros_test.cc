@@ -202,6 +202,8 @@ TEST_F(Ros, ServiceConsoleEngineChoicesFromALocalRepository) {
 
     EXPECT_EQ(ros({"service", "enable", "zfs"}).exit_code, 0);
     EXPECT_EQ(ros({"config", "get", "rancher.services_include.zfs"}).out, "true\n");
+    EXPECT_EQ(ros({"config", "images"}).out,
+              "corral/os-base\ndocker.io/rancher/os-zfs:v0.7.13-1\ndocker.io/rancher/os-zfs:v1\n");
     auto list = ros({"service", "list"});
     EXPECT_NE(list.out.find("enabled  zfs\n"), std::string::npos) << list.out;
     EXPECT_NE(list.out.find("disabled open-iscsi\n"), std::string::npos);
