@@ -14,6 +14,7 @@ enum class Type {
     string,          // any scalar (numbers and booleans read as their text)
     integer,         // a scalar that is an integer
     boolean,         // a scalar that is true/false (yes/no/on/off)
+    bool_or_int,     // a boolean or an integer (`rancher.state.wait: true` or seconds)
     string_list,     // a list of scalars
     list,            // a list of anything
     string_or_list,  // a scalar, or a list of scalars (compose `command`)
@@ -45,6 +46,7 @@ const Schema any_schema{Type::any};
 const Schema string_schema{Type::string};
 const Schema integer_schema{Type::integer};
 const Schema boolean_schema{Type::boolean};
+const Schema bool_or_int_schema{Type::bool_or_int};
 const Schema string_list_schema{Type::string_list};
 const Schema string_or_list_schema{Type::string_or_list};
 const Schema list_or_map_schema{Type::list_or_map};
@@ -243,6 +245,7 @@ const Field state_fields[] = {
     {"cryptsetup", &boolean_schema},
     {"dev", &string_schema},
     {"directory", &string_schema},
+    {"disabled", &boolean_schema},
     {"formatzero", &boolean_schema},
     {"fstype", &string_schema},
     {"lvm_scan", &boolean_schema},
@@ -252,7 +255,7 @@ const Field state_fields[] = {
     {"required", &boolean_schema},
     {"rngd", &boolean_schema},
     {"script", &string_schema},
-    {"wait", &boolean_schema},
+    {"wait", &bool_or_int_schema},
 };
 const Schema state_schema{Type::record, state_fields};
 
@@ -308,6 +311,7 @@ const Field rancher_fields[] = {
     {"modules", &string_list_schema},
     {"network", &network_schema},
     {"no_sharedroot", &boolean_schema},
+    {"nostate", &boolean_schema},
     {"password", &string_schema},
     {"preload_wait", &boolean_schema},
     {"recovery", &boolean_schema},
@@ -345,6 +349,8 @@ const char* type_name(Type type) {
             return "an integer";
         case Type::boolean:
             return "a boolean";
+        case Type::bool_or_int:
+            return "a boolean or an integer";
         case Type::string_list:
             return "a list of strings";
         case Type::list:
@@ -415,6 +421,10 @@ struct Validator {
             case Type::boolean:
                 if (!value.as_bool())
                     expected(value, path, "a boolean");
+                return;
+            case Type::bool_or_int:
+                if (!value.as_bool() && !value.as_int())
+                    expected(value, path, "a boolean or an integer");
                 return;
             case Type::string_list:
                 if (!value.is_sequence())
