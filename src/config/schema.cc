@@ -47,6 +47,8 @@ const char* type_name(Type type) {
             return "a list of commands";
         case Type::mount_list:
             return "a list of mount entries";
+        case Type::choice:
+            return "one of a fixed set of words";
     }
     return "?";
 }
@@ -183,6 +185,19 @@ struct Validator {
                         expected(item, item_path(path, i), "a command string or list");
                 }
                 return;
+            case Type::choice: {
+                if (value.is_scalar()) {
+                    for (const auto& choice : schema.choices) {
+                        if (value.text() == choice || value.text().empty())
+                            return;
+                    }
+                }
+                std::string words;
+                for (const auto& choice : schema.choices)
+                    words += (words.empty() ? "" : ", ") + std::string(choice);
+                report(value, path, "expected one of " + words + "; got " + value.describe());
+                return;
+            }
             case Type::mount_list:
                 if (!value.is_sequence())
                     return expected(value, path, "a list of mount entries");

@@ -95,9 +95,14 @@ namespace {
 
 const Schema services_schema{Type::map_of, {}, &service_schema};
 
+// The encodings cloud-init defined for write_files content.
+const std::string_view encodings[] = {"b64",    "base64",    "gzip",     "gz",
+                                      "gz+b64", "gz+base64", "gzip+b64", "gzip+base64"};
+const Schema encoding_schema{Type::choice, {}, nullptr, encodings};
+
 const Field file_fields[] = {
     {"append", &boolean_schema},     {"container", &string_schema}, {"content", &string_schema},
-    {"encoding", &string_schema},    {"owner", &string_schema},     {"path", &string_schema},
+    {"encoding", &encoding_schema},  {"owner", &string_schema},     {"path", &string_schema},
     {"permissions", &string_schema},
 };
 const Schema file_schema{Type::record, file_fields};

@@ -25,6 +25,7 @@ enum class Type {
     record,          // a map with the fixed keys in `fields`
     command_list,    // a list whose items are a shell string or an argv list (`runcmd`)
     mount_list,      // a list of lists of scalars (`mounts`)
+    choice,          // a scalar, one of `choices`
 };
 
 struct Field;
@@ -33,6 +34,7 @@ struct Schema {
     Type type;
     std::span<const Field> fields = {};
     const Schema* element = nullptr;
+    std::span<const std::string_view> choices = {};
 };
 
 struct Field {
