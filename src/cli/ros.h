@@ -34,6 +34,8 @@ void add_completion_command(CLI::App& app, Context& context);
 // `ros service`, `ros console`, `ros engine`: the parts that change the configuration and
 // read the repositories (starting and switching need the engines and come with them).
 void add_service_commands(CLI::App& app, Context& context);
+// `ros cloud-init`: datasources → cloud-config.d/boot.yml.
+void add_cloud_init_command(CLI::App& app, Context& context);
 
 // The bash completion script for the command tree of `app`.
 std::string bash_completion(const CLI::App& app);

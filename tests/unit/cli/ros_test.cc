@@ -243,6 +243,25 @@ TEST_F(Ros, ServiceConsoleEngineChoicesFromALocalRepository) {
     EXPECT_NE(engines.out.find("disabled docker\n"), std::string::npos);
 }
 
+TEST_F(Ros, CloudInitSavesTheFirstDatasource) {
+    std::string cidata = root_->path() + "/media/cidata";
+    ASSERT_TRUE(fs::mkdir_p(cidata));
+    ASSERT_TRUE(
+        fs::write_file_atomic(cidata + "/user-data", "#cloud-config\nhostname: fromnocloud\n"));
+    ASSERT_EQ(ros({"config", "set", "rancher.cloud_init.datasources",
+                   "[configdrive:" + root_->path() + "/media/config-2, nocloud:" + cidata + "]"})
+                  .exit_code,
+              0);
+    auto saved = ros({"cloud-init"});
+    EXPECT_EQ(saved.exit_code, 0);
+    EXPECT_NE(saved.err.find("saved nocloud:" + cidata), std::string::npos) << saved.err;
+    EXPECT_EQ(ros({"config", "get", "hostname"}).out, "fromnocloud\n");
+    ASSERT_EQ(ros({"config", "set", "rancher.cloud_init.datasources", "[]"}).exit_code, 0);
+    auto none = ros({"cloud-init"});
+    EXPECT_EQ(none.exit_code, 0);
+    EXPECT_NE(none.err.find("no user data"), std::string::npos);
+}
+
 TEST_F(Ros, BashCompletion) {
     auto script = ros({"completion", "bash"});
     ASSERT_EQ(script.exit_code, 0);
