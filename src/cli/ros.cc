@@ -27,6 +27,8 @@ int ros_main(int argc, char** argv) {
                    "$ROS_CONFIG_ROOT)");
     app.require_subcommand(1);
     ros::add_config_commands(app, context);
+    ros::add_service_commands(app, context);
+    ros::add_cloud_init_command(app, context);
     ros::add_completion_command(app, context);
     try {
         app.parse(argc, argv);

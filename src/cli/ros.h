@@ -20,6 +20,8 @@ struct Context {
     std::string value;
     std::string file;
     std::string shell;
+    std::string name;
+    bool all = false;
     bool include_private = false;
     bool full = false;
     config::LayerPaths paths() const { return config::LayerPaths::under(root); }
@@ -29,6 +31,11 @@ struct Context {
 
 void add_config_commands(CLI::App& app, Context& context);
 void add_completion_command(CLI::App& app, Context& context);
+// `ros service`, `ros console`, `ros engine`: the parts that change the configuration and
+// read the repositories (starting and switching need the engines and come with them).
+void add_service_commands(CLI::App& app, Context& context);
+// `ros cloud-init`: datasources → cloud-config.d/boot.yml.
+void add_cloud_init_command(CLI::App& app, Context& context);
 
 // The bash completion script for the command tree of `app`.
 std::string bash_completion(const CLI::App& app);

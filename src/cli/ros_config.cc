@@ -7,7 +7,7 @@
 
 #include "base/fs.h"
 #include "cli/ros.h"
-#include "compose/repository.h"
+#include "compose/catalog.h"
 #include "config/schema.h"
 #include "config/store.h"
 #include "config/tree.h"
@@ -112,7 +112,10 @@ int run_validate(const std::string& file) {
 
 int run_images(const Context& context) {
     config::LoadedConfig loaded = config::load_config(context.paths());
-    auto images = compose::configured_images(loaded.merged);
+    compose::Catalog catalog = compose::Catalog::load(loaded.merged, context.paths());
+    for (const auto& error : catalog.errors())
+        std::fprintf(stderr, "ros: warning: %s\n", error.c_str());
+    auto images = compose::configured_images(loaded.merged, catalog);
     if (!images)
         return fail("config images: " + images.error().message());
     for (const auto& image : *images)
@@ -177,7 +180,7 @@ void add_config_commands(CLI::App& app, Context& context) {
         [&context] { context.action = [&context] { return run_validate(context.file); }; });
 
     CLI::App* images =
-        command->add_subcommand("images", "List the images the configured services use");
+        command->add_subcommand("images", "List the images of the configured and enabled services");
     images->callback([&context] { context.action = [&context] { return run_images(context); }; });
 
     CLI::App* keys =

@@ -20,6 +20,7 @@ LayerPaths LayerPaths::under(const std::string& root) {
     paths.cloud_config_dir = base + paths.cloud_config_dir;
     paths.cloud_config_file = base + paths.cloud_config_file;
     paths.cmdline_file = base + paths.cmdline_file;
+    paths.cache_dir = base + paths.cache_dir;
     return paths;
 }
 

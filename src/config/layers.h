@@ -22,6 +22,8 @@ struct LayerPaths {
     std::string cloud_config_dir = "/var/lib/rancher/conf/cloud-config.d";
     std::string cloud_config_file = "/var/lib/rancher/conf/cloud-config.yml";
     std::string cmdline_file = "/proc/cmdline";
+    // Downloaded service repositories and service files.
+    std::string cache_dir = "/var/lib/rancher/cache";
 
     // The same layout below `root` ("" or "/" gives the real paths); tests use temp dirs.
     static LayerPaths under(const std::string& root);

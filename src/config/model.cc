@@ -223,6 +223,11 @@ CloudConfig to_cloud_config(const Value& root) {
         read(*state, "fstype", out.fstype);
         read(*state, "directory", out.directory);
         read(*state, "wait", out.wait);
+        if (const Value* wait = child(*state, "wait"); wait && !wait->as_bool()) {
+            read(*state, "wait", out.wait_seconds);
+            out.wait = out.wait_seconds > 0;
+        }
+        read(*state, "disabled", out.disabled);
         read(*state, "required", out.required);
         read(*state, "autoformat", out.autoformat);
         read(*state, "formatzero", out.formatzero);
@@ -289,6 +294,7 @@ CloudConfig to_cloud_config(const Value& root) {
     read(map, "log", rancher.log);
     read(map, "rm_usr", rancher.rm_usr);
     read(map, "no_sharedroot", rancher.no_sharedroot);
+    read(map, "nostate", rancher.nostate);
     read(map, "recovery", rancher.recovery);
     read(map, "force_console_rebuild", rancher.force_console_rebuild);
     read(map, "preload_wait", rancher.preload_wait);

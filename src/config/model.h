@@ -98,8 +98,10 @@ struct StateConfig {
     std::string dev;     // "LABEL=RANCHER_STATE"
     std::string fstype;  // "auto"
     std::string directory;
-    bool wait = false;
+    bool wait = false;     // wait for the device to appear
+    int wait_seconds = 0;  // `wait: 30`: how long (CorralOS); `wait: true` leaves 0 (default)
     bool required = false;
+    bool disabled = false;                // boot in RAM on purpose (also `rancher.nostate`)
     std::vector<std::string> autoformat;  // devices that may be formatted when zeroed
     bool formatzero = false;
     bool mdadm_scan = false, lvm_scan = false, cryptsetup = false, rngd = false;
@@ -159,6 +161,7 @@ struct RancherConfig {
     bool log = false;
     bool rm_usr = false;
     bool no_sharedroot = false;
+    bool nostate = false;
     bool recovery = false;
     bool force_console_rebuild = false;
     bool preload_wait = false;

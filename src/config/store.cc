@@ -73,6 +73,14 @@ ErrorOr<void> set_key(const LayerPaths& paths, std::string_view key, const Value
     return write_if_valid(paths, current, updated);
 }
 
+ErrorOr<void> unset_key(const LayerPaths& paths, std::string_view key) {
+    Value current = TRY(read_user_file(paths));
+    Value updated = current;
+    if (!remove(updated, key))
+        return {};
+    return write_if_valid(paths, current, updated);
+}
+
 ErrorOr<void> merge_document(const LayerPaths& paths, std::string_view text,
                              const std::string& source) {
     ParsedDocument incoming = TRY(parse_cloud_config(text, source));

@@ -19,6 +19,9 @@ ErrorOr<Value> get_key(const LayerPaths& paths, std::string_view key);
 // when the change would add a validation problem; the error lists the problems.
 ErrorOr<void> set_key(const LayerPaths& paths, std::string_view key, const Value& value);
 
+// Removes a dotted key from cloud-config.yml (absent is not an error), same refusal rule.
+ErrorOr<void> unset_key(const LayerPaths& paths, std::string_view key);
+
 // Deep-merges a cloud-config document into cloud-config.yml, with the same refusal rule.
 ErrorOr<void> merge_document(const LayerPaths& paths, std::string_view text,
                              const std::string& source);

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include "../config/samples.h"
 #include "base/fs.h"
 #include "base/process.h"
 #include "base/sys.h"
@@ -60,7 +61,18 @@ TEST_F(Ros, VersionAndHelpOnEveryCommand) {
                                              {"config", "validate", "-h"},
                                              {"config", "images", "-h"},
                                              {"config", "keys", "-h"},
-                                             {"completion", "-h"}}) {
+                                             {"completion", "-h"},
+                                             {"service", "-h"},
+                                             {"service", "list", "-h"},
+                                             {"service", "enable", "-h"},
+                                             {"service", "disable", "-h"},
+                                             {"service", "delete", "-h"},
+                                             {"console", "-h"},
+                                             {"console", "list", "-h"},
+                                             {"console", "enable", "-h"},
+                                             {"engine", "-h"},
+                                             {"engine", "list", "-h"},
+                                             {"engine", "enable", "-h"}}) {
         auto help = ros(command);
         EXPECT_EQ(help.exit_code, 0) << command.back();
         EXPECT_NE(help.out.find("Usage: ros"), std::string::npos) << help.out;
@@ -173,6 +185,83 @@ TEST_F(Ros, KernelCommandLineIsTheLastLayer) {
     EXPECT_EQ(ros({"config", "get", "hostname"}).out, "fromcmdline\n");
 }
 
+TEST_F(Ros, ServiceConsoleEngineChoicesFromALocalRepository) {
+    std::string repo = root_->path() + "/repo";
+    std::string dir = testing::samples_dir();
+    for (const auto& [flat, file] : std::vector<std::pair<std::string, std::string>>{
+             {"index.yml", "index.yml"},
+             {"z__zfs.yml", "z/zfs.yml"},
+             {"u__ubuntu.yml", "u/ubuntu.yml"},
+             {"d__docker-19.03.11.yml", "d/docker-19.03.11.yml"}}) {
+        auto text = fs::read_file(dir + "/" + flat);
+        ASSERT_TRUE(text) << flat;
+        ASSERT_TRUE(fs::mkdir_p(fs::dirname(repo + "/" + file)));
+        ASSERT_TRUE(fs::write_file_atomic(repo + "/" + file, *text));
+    }
+    ASSERT_EQ(ros({"config", "set", "rancher.repositories.core.url", repo}).exit_code, 0);
+
+    EXPECT_EQ(ros({"service", "enable", "zfs"}).exit_code, 0);
+    EXPECT_EQ(ros({"config", "get", "rancher.services_include.zfs"}).out, "true\n");
+    EXPECT_EQ(ros({"config", "images"}).out,
+              "corral/os-base\ndocker.io/rancher/os-zfs:v0.7.13-1\ndocker.io/rancher/os-zfs:v1\n");
+    auto list = ros({"service", "list"});
+    EXPECT_NE(list.out.find("enabled  zfs\n"), std::string::npos) << list.out;
+    EXPECT_NE(list.out.find("disabled open-iscsi\n"), std::string::npos);
+    auto all = ros({"service", "list", "-a"});
+    EXPECT_NE(all.out.find("built-in syslog\n"), std::string::npos) << all.out;
+    auto missing = ros({"s", "enable", "open-iscsi"});
+    EXPECT_EQ(missing.exit_code, 1);
+    EXPECT_NE(missing.err.find("o/open-iscsi.yml"), std::string::npos) << missing.err;
+    EXPECT_EQ(ros({"service", "disable", "zfs"}).exit_code, 0);
+    EXPECT_EQ(ros({"config", "get", "rancher.services_include.zfs"}).out, "false\n");
+    EXPECT_EQ(ros({"service", "delete", "zfs"}).exit_code, 0);
+    EXPECT_EQ(ros({"config", "get", "rancher.services_include.zfs"}).out, "");
+    EXPECT_EQ(ros({"service", "disable", "zfs"}).exit_code, 1);
+    // A service file by path: its path is the services_include key.
+    std::string own = root_->path() + "/my.service.yml";
+    ASSERT_TRUE(fs::write_file_atomic(own, "hello:\n  image: busybox\n  command: echo hi\n"));
+    EXPECT_EQ(ros({"service", "enable", own}).exit_code, 0);
+    EXPECT_NE(ros({"service", "list"}).out.find("enabled  " + own + "\n"), std::string::npos);
+    ASSERT_TRUE(fs::write_file_atomic(own, "hello:\n  command: echo hi\n"));
+    auto invalid = ros({"service", "enable", own});
+    EXPECT_EQ(invalid.exit_code, 1);
+    EXPECT_NE(invalid.err.find("image: missing"), std::string::npos) << invalid.err;
+
+    auto consoles = ros({"console", "list"});
+    EXPECT_EQ(consoles.out.rfind("enabled  default\n", 0), 0u) << consoles.out;
+    EXPECT_NE(consoles.out.find("disabled ubuntu\n"), std::string::npos);
+    EXPECT_EQ(ros({"console", "enable", "ubuntu"}).exit_code, 0);
+    EXPECT_EQ(ros({"config", "get", "rancher.console"}).out, "ubuntu\n");
+    EXPECT_NE(ros({"console", "list"}).out.find("enabled  ubuntu\n"), std::string::npos);
+    EXPECT_EQ(ros({"console", "enable", "nonesuch"}).exit_code, 1);
+    EXPECT_EQ(ros({"console", "enable", "default"}).exit_code, 0);
+
+    EXPECT_EQ(ros({"engine", "enable", "docker-19.03.11"}).exit_code, 0);
+    EXPECT_EQ(ros({"config", "get", "rancher.docker.engine"}).out, "docker-19.03.11\n");
+    auto engines = ros({"engine", "list"});
+    EXPECT_NE(engines.out.find("enabled  docker-19.03.11\n"), std::string::npos) << engines.out;
+    EXPECT_NE(engines.out.find("disabled docker\n"), std::string::npos);
+}
+
+TEST_F(Ros, CloudInitSavesTheFirstDatasource) {
+    std::string cidata = root_->path() + "/media/cidata";
+    ASSERT_TRUE(fs::mkdir_p(cidata));
+    ASSERT_TRUE(
+        fs::write_file_atomic(cidata + "/user-data", "#cloud-config\nhostname: fromnocloud\n"));
+    ASSERT_EQ(ros({"config", "set", "rancher.cloud_init.datasources",
+                   "[configdrive:" + root_->path() + "/media/config-2, nocloud:" + cidata + "]"})
+                  .exit_code,
+              0);
+    auto saved = ros({"cloud-init"});
+    EXPECT_EQ(saved.exit_code, 0);
+    EXPECT_NE(saved.err.find("saved nocloud:" + cidata), std::string::npos) << saved.err;
+    EXPECT_EQ(ros({"config", "get", "hostname"}).out, "fromnocloud\n");
+    ASSERT_EQ(ros({"config", "set", "rancher.cloud_init.datasources", "[]"}).exit_code, 0);
+    auto none = ros({"cloud-init"});
+    EXPECT_EQ(none.exit_code, 0);
+    EXPECT_NE(none.err.find("no user data"), std::string::npos);
+}
+
 TEST_F(Ros, BashCompletion) {
     auto script = ros({"completion", "bash"});
     ASSERT_EQ(script.exit_code, 0);
@@ -189,7 +278,8 @@ TEST_F(Ros, BashCompletion) {
         EXPECT_TRUE(result);
         return result ? result->out : std::string();
     };
-    EXPECT_EQ(complete("ros co"), "config\ncompletion\n");
+    EXPECT_EQ(complete("ros co"), "config\nconsole\ncompletion\n");
+    EXPECT_EQ(complete("ros service en"), "enable\n");
     EXPECT_EQ(complete("ros config ex"), "export\n");
     EXPECT_EQ(complete("ros c se"), "set\n");
     EXPECT_NE(complete("ros config get rancher.sta").find("rancher.state.dev\n"),

@@ -79,8 +79,8 @@ TEST(Order, OurOsConfigServicesOrder) {
         EXPECT_TRUE(service.warnings.empty()) << service.name << ": " << service.warnings[0];
     auto order = start_order(*parsed);
     ASSERT_TRUE(order) << order.error().message();
-    EXPECT_LT(position(*order, "udev-cold"), position(*order, "udev"));
-    EXPECT_LT(position(*order, "udev"), position(*order, "network"));
+    EXPECT_LT(position(*order, "udev"), position(*order, "udev-cold"));
+    EXPECT_LT(position(*order, "udev-cold"), position(*order, "network"));
     EXPECT_LT(position(*order, "network"), position(*order, "cloud-init"));
     EXPECT_LT(position(*order, "cloud-init"), position(*order, "console"));
     EXPECT_LT(position(*order, "all-volumes"), position(*order, "console"));

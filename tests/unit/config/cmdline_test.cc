@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "config/model.h"
 #include "config/schema.h"
 #include "config/tree.h"
 
@@ -36,6 +37,22 @@ TEST(Cmdline, DottedKeysWithTypedValues) {
     EXPECT_FALSE(config.find("root"));
     EXPECT_FALSE(config.find("quiet"));
     EXPECT_TRUE(validate_cloud_config(config).empty());
+}
+
+TEST(Cmdline, KeysInitReadsValidate) {
+    auto parsed = parse_kernel_cmdline(
+        "rancher.state.wait=30 rancher.nostate rancher.state.disabled=true rancher.recovery");
+    EXPECT_TRUE(validate_cloud_config(parsed.config).empty());
+    CloudConfig config = to_cloud_config(parsed.config);
+    EXPECT_EQ(config.rancher.state.wait_seconds, 30);
+    EXPECT_TRUE(config.rancher.state.wait);
+    EXPECT_TRUE(config.rancher.nostate);
+    EXPECT_TRUE(config.rancher.state.disabled);
+    EXPECT_TRUE(config.rancher.recovery);
+    auto bad = parse_kernel_cmdline("rancher.state.wait=soon");
+    ASSERT_EQ(validate_cloud_config(bad.config).size(), 1u);
+    EXPECT_EQ(validate_cloud_config(bad.config)[0].message,
+              "expected a boolean or an integer, got \"soon\"");
 }
 
 TEST(Cmdline, BareKeysAreTrue) {

@@ -71,6 +71,15 @@ TEST(Schema, EmptyValuesAndFreeFormMapsAreFine) {
                     .empty());
 }
 
+TEST(Schema, WriteFilesEncodingIsOneOfTheKnownOnes) {
+    EXPECT_TRUE(problems_of("write_files:\n  - path: /a\n    encoding: gz+b64\n").empty());
+    auto problems = problems_of("write_files:\n  - path: /a\n    encoding: rot13\n");
+    ASSERT_EQ(problems.size(), 1u);
+    EXPECT_EQ(problems[0],
+              "cc.yml:3:15: write_files[0].encoding: expected one of b64, base64, gzip, gz, "
+              "gz+b64, gz+base64, gzip+b64, gzip+base64; got \"rot13\"");
+}
+
 TEST(Schema, RootMustBeAMap) {
     auto problems = problems_of("- a\n- b\n");
     ASSERT_EQ(problems.size(), 1u);
