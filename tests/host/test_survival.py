@@ -78,10 +78,13 @@ def test_later_exit_observed_with_code(survival):
     assert docker.out("logs", "short").split() == ["before", "after"]
 
 
-def test_exit_while_engine_down_is_recorded(survival):
+def test_exit_while_engine_down_is_recorded(survival, engine):
     docker = survival["docker"]
     state = wait_until(lambda: (lambda s: s if s["Status"] == "exited" else None)(
         docker.inspect("while-down")["State"]), 15, what="while-down exited")
+    if engine == "dockerd" and state["ExitCode"] == 255:
+        pytest.xfail("dockerd's live-restore sometimes misses an exit that happened while it was "
+                     "down and reports 255")
     assert state["ExitCode"] == 4
     assert docker.out("wait", "while-down", timeout=30) == "4"
 
