@@ -21,6 +21,9 @@ struct MountSpec {
     std::string propagation;
     // tmpfs: "size=64m,mode=1777"-style options.
     std::string options;
+    // From the legacy Binds form ("-v /src:/dst"): a missing source directory is created, as
+    // docker does; from Mounts ("--mount type=bind") a missing source is an error.
+    bool create_source = false;
 };
 
 struct DeviceSpec {
@@ -58,7 +61,7 @@ struct ContainerConfig {
     std::string hostname;
     std::string domainname;
     std::string user;
-    std::vector<std::string> env;  // "KEY=value"
+    std::vector<std::string> env;                        // "KEY=value"
     std::optional<std::vector<std::string>> cmd;         // unset: the image's
     std::optional<std::vector<std::string>> entrypoint;  // unset: the image's; [] clears it
     std::string working_dir;
@@ -69,13 +72,13 @@ struct ContainerConfig {
     bool attach_stdin = false;
     bool attach_stdout = false;
     bool attach_stderr = false;
-    std::string stop_signal;         // "SIGTERM" when empty
+    std::string stop_signal;          // "SIGTERM" when empty
     std::optional<int> stop_timeout;  // seconds; 10 when unset
 };
 
 // How the host runs it (docker's "HostConfig").
 struct HostConfig {
-    std::vector<MountSpec> mounts;  // from Binds, Mounts and Tmpfs
+    std::vector<MountSpec> mounts;          // from Binds, Mounts and Tmpfs
     std::vector<std::string> volumes_from;  // "name[:ro|:rw]"
     bool read_only_rootfs = false;
     bool privileged = false;
@@ -124,6 +127,18 @@ struct ContainerState {
     bool stopped_by_user = false;
 };
 
+// A mount as the container gets it, after volumes were created and volumes_from resolved
+// (docker inspect's "Mounts").
+struct MountPoint {
+    MountSpec::Type type = MountSpec::Type::bind;
+    std::string name;         // volume name; empty otherwise
+    std::string source;       // host path (the volume's data directory for volumes)
+    std::string destination;  // absolute path in the container
+    bool read_only = false;
+    std::string propagation;
+    std::string options;  // tmpfs options
+};
+
 struct Container {
     std::string id;    // 64 hex digits
     std::string name;  // without the leading "/"
@@ -136,17 +151,47 @@ struct Container {
     HostConfig host_config;
     ContainerState state;
     std::string log_path;
+    std::vector<MountPoint> mounts;
+    // Exec instances of this container that the engine still remembers.
+    std::vector<std::string> exec_ids;
 };
 
 // Filters of `ps` (docker's "filters" query parameter, already decoded).
 struct ListOptions {
     bool all = false;
-    std::vector<std::string> labels;    // "key" or "key=value"; all must match
-    std::vector<std::string> names;     // substring match on the name
-    std::vector<std::string> ids;       // prefix match on the id
-    std::vector<std::string> statuses;  // "created", "running", "exited", ...
-    std::vector<std::string> ancestors;  // image name or id
+    std::vector<std::string> labels{};     // "key" or "key=value"; all must match
+    std::vector<std::string> names{};      // substring match on the name
+    std::vector<std::string> ids{};        // prefix match on the id
+    std::vector<std::string> statuses{};   // "created", "running", "exited", ...
+    std::vector<std::string> ancestors{};  // image name or id
     int limit = -1;
+};
+
+// What `docker exec` asks for.
+struct ExecConfig {
+    std::vector<std::string> cmd;
+    std::vector<std::string> env;  // "KEY=value", added to the container's
+    std::string user;              // the container's when empty
+    std::string working_dir;       // the container's when empty
+    bool tty = false;
+    bool attach_stdin = false;
+    bool attach_stdout = true;
+    bool attach_stderr = true;
+    bool privileged = false;
+    std::string detach_keys;
+};
+
+// An exec instance, as `docker exec inspect` shows it.
+struct ExecInfo {
+    std::string id;  // 64 hex digits
+    std::string container_id;
+    ExecConfig config;
+    bool running = false;
+    std::optional<int> exit_code;  // set once it ended
+    int pid = 0;
+    bool open_stdin = false;
+    bool open_stdout = false;
+    bool open_stderr = false;
 };
 
 // An engine event, as /events reports it.

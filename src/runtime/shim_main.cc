@@ -1,13 +1,20 @@
-// Placeholder until the real program lands in this file.
+// corral-shim: the per-container supervisor. The engine starts it through spawn_shim() with
+// a command line from shim_command_line(); people never run it by hand.
 #include <cstdio>
 
 #include "cli/entry.h"
+#include "runtime/shim.h"
 
 namespace corral::cli {
 
-int shim_main(int, char**) {
-    std::fprintf(stderr, "corral-shim: not part of this build yet\n");
-    return 1;
+int shim_main(int argc, char** argv) {
+    std::vector<std::string> arguments(argv + 1, argv + argc);
+    auto parsed = runtime::parse_shim_command_line(arguments);
+    if (!parsed) {
+        std::fprintf(stderr, "corral-shim: %s\n", parsed.error().message().c_str());
+        return 2;
+    }
+    return runtime::run_shim(*parsed);
 }
 
 }  // namespace corral::cli

@@ -1,0 +1,138 @@
+#include "api/daemon.h"
+
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "api/api.h"
+#include "api/http_server.h"
+#include "base/fs.h"
+#include "base/log.h"
+#include "base/sys.h"
+#include "runtime/host_mode.h"
+
+namespace corral::api {
+
+namespace {
+
+// Refuses to start over a live daemon: a socket that accepts connections is in use.
+ErrorOr<void> check_socket_free(const std::string& path) {
+    auto existing = TRY(sys::stat_if_exists(path));
+    if (!existing)
+        return {};
+    if (sys::unix_connect(path))
+        return Error::conflict("another daemon is serving " + path);
+    return {};
+}
+
+// A pidfile naming a live process other than us means another daemon runs.
+ErrorOr<void> write_pidfile(const std::string& path) {
+    if (path.empty())
+        return {};
+    auto content = fs::read_file(path, 64);
+    if (content) {
+        int pid = std::atoi(content->c_str());
+        if (pid > 0 && pid != ::getpid() && ::kill(pid, 0) == 0)
+            return Error::conflict(
+                "pid file found, ensure system-dockerd is not running or "
+                "delete " +
+                path + " (pid " + std::to_string(pid) + ")");
+    }
+    TRY(fs::mkdir_p(fs::dirname(path)));
+    return fs::write_file_atomic(path, std::to_string(::getpid()) + "\n");
+}
+
+class Cleanup {
+  public:
+    explicit Cleanup(std::vector<std::string> paths) : paths_(std::move(paths)) {}
+    ~Cleanup() {
+        for (const auto& path : paths_) {
+            if (!path.empty())
+                (void)sys::unlink(path);
+        }
+    }
+
+  private:
+    std::vector<std::string> paths_;
+};
+
+}  // namespace
+
+ErrorOr<std::string> parse_host_address(std::string_view address) {
+    constexpr std::string_view scheme = "unix://";
+    if (address.substr(0, scheme.size()) == scheme)
+        address.remove_prefix(scheme.size());
+    else if (address.find("://") != std::string_view::npos)
+        return Error::invalid("unsupported host address " + std::string(address) +
+                              ": only unix:// sockets are served");
+    if (address.empty() || address.front() != '/')
+        return Error::invalid("invalid host address: the socket path must be absolute");
+    return std::string(address);
+}
+
+ErrorOr<void> run_daemon(DaemonOptions options) {
+    // Before any thread exists: signal mask (inherited by every thread) and the namespace.
+    UniqueFd signals;
+    if (options.handle_signals) {
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGINT);
+        if (::pthread_sigmask(SIG_BLOCK, &set, nullptr) != 0)
+            return Error::internal("cannot block SIGTERM/SIGINT");
+        signals.reset(::signalfd(-1, &set, SFD_CLOEXEC));
+        if (!signals)
+            return Error::from_errno("signalfd", errno);
+    }
+    ::signal(SIGPIPE, SIG_IGN);
+    if (options.host_mode)
+        TRY_CONTEXT(runtime::enter_private_mount_namespace(), "host mode");
+
+    TRY(fs::mkdir_p(options.data_root, 0711));
+    TRY(fs::mkdir_p(options.exec_root, 0700));
+    TRY(fs::mkdir_p(fs::dirname(options.socket_path)));
+    TRY(check_socket_free(options.socket_path));
+    TRY(write_pidfile(options.pidfile));
+    Cleanup remove_pidfile({options.pidfile});
+
+    auto store = TRY_CONTEXT(image::Store::open(fs::join(options.data_root, "image")),
+                             "open the image store");
+    engine::EngineOptions engine_options = options.engine;
+    engine_options.data_root = options.data_root;
+    engine_options.exec_root = options.exec_root;
+    engine_options.host_mode = options.host_mode;
+    auto engine = TRY_CONTEXT(engine::Engine::create(engine_options, *store), "start the engine");
+
+    DaemonInfo info;
+    info.data_root = options.data_root;
+    info.exec_root = options.exec_root;
+    info.started_ns = sys::realtime_ns();
+    ApiContext context{*engine, *store, info};
+    Router router = build_router(context);
+    auto server = std::make_unique<HttpServer>(router, api_server_options(info));
+    auto listener = TRY(sys::unix_listen(options.socket_path, options.socket_mode));
+    Cleanup remove_socket({options.socket_path});
+    log::info("API listening on " + options.socket_path);
+
+    std::thread ready_thread;
+    if (options.on_ready)
+        ready_thread = std::thread([&] { options.on_ready(*engine, *store); });
+
+    int stop_fd = signals ? signals.get() : options.stop_fd;
+    auto served = server->serve(listener.get(), stop_fd);
+    log::info("shutting down: containers keep running");
+    listener.reset();
+    // Wake the calls blocked in the engine (wait, logs -f, events, attach), then let their
+    // connection threads end before the engine goes away.
+    engine->shutdown();
+    server.reset();
+    if (ready_thread.joinable())
+        ready_thread.join();
+    engine.reset();
+    store.reset();
+    return served;
+}
+
+}  // namespace corral::api

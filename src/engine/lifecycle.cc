@@ -1,0 +1,711 @@
+// Container lifecycle: start, stop, kill, restart, remove, wait; the supervisor that watches
+// shims (pidfd + epoll) and the worker that runs restarts and auto-removal.
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "base/fs.h"
+#include "base/log.h"
+#include "base/sys.h"
+#include "engine/engine_impl.h"
+#include "engine/names.h"
+#include "engine/restart_policy.h"
+#include "engine/signals.h"
+
+namespace corral::engine {
+
+namespace {
+
+constexpr std::string_view default_path =
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+constexpr int64_t second_ns = 1'000'000'000;
+
+bool is_running(Status status) {
+    return status == Status::running || status == Status::paused;
+}
+
+std::string mode_target(const std::string& mode) {
+    constexpr std::string_view prefix = "container:";
+    if (mode.compare(0, prefix.size(), prefix) == 0)
+        return mode.substr(prefix.size());
+    return {};
+}
+
+bool has_key(const std::vector<std::string>& env, std::string_view key) {
+    return std::any_of(env.begin(), env.end(), [&](const std::string& entry) {
+        return entry.size() > key.size() && entry.compare(0, key.size(), key) == 0 &&
+               entry[key.size()] == '=';
+    });
+}
+
+}  // namespace
+
+ErrorOr<runtime::BundleRequest> EngineImpl::bundle_request(const Container& container) {
+    runtime::BundleRequest request;
+    request.id = container.id;
+    request.config = container.config;
+    request.host_config = container.host_config;
+    request.host_config.volumes_from.clear();
+    request.host_config.mounts.clear();
+    for (const auto& point : container.mounts) {
+        MountSpec mount;
+        mount.type = point.type;
+        mount.target = point.destination;
+        mount.read_only = point.read_only;
+        mount.propagation = point.propagation;
+        mount.options = point.options;
+        if (point.type == MountSpec::Type::volume) {
+            mount.source = point.name;
+            request.volume_dirs[point.name] = point.source;
+            TRY(fs::mkdir_p(point.source, 0755));
+        } else {
+            mount.source = point.source;
+        }
+        request.host_config.mounts.push_back(std::move(mount));
+    }
+    // Docker creates a missing bind source of the legacy -v form at start.
+    for (const auto& mount : container.host_config.mounts)
+        if (mount.type == MountSpec::Type::bind && mount.create_source)
+            TRY(fs::mkdir_p(mount.source, 0755));
+    request.path = container.path;
+    request.args = container.args;
+    request.env = container.config.env;
+    if (!has_key(request.env, "PATH"))
+        request.env.insert(request.env.begin(), std::string(default_path));
+    if (!has_key(request.env, "HOSTNAME"))
+        request.env.push_back("HOSTNAME=" + container.config.hostname);
+    if (container.config.tty && !has_key(request.env, "TERM"))
+        request.env.push_back("TERM=xterm");
+    request.working_dir = container.config.working_dir;
+    request.lower_dirs = TRY(store_.layer_dirs(container.image_id));
+    request.container_dir = container_dir(container.id);
+    request.exec_root_dir = exec_root_dir(container.id);
+    // "container:NAME" modes join the namespaces of that (running) container.
+    const std::pair<const char*, const std::string*> modes[] = {
+        {"network", &container.host_config.network_mode},
+        {"pid", &container.host_config.pid_mode},
+        {"ipc", &container.host_config.ipc_mode},
+        {"uts", &container.host_config.uts_mode}};
+    static const std::map<std::string, std::string> proc_names = {
+        {"network", "net"}, {"pid", "pid"}, {"ipc", "ipc"}, {"uts", "uts"}};
+    std::lock_guard lock(mutex_);
+    for (const auto& [type, mode] : modes) {
+        auto target = mode_target(*mode);
+        if (target.empty())
+            continue;
+        auto other = TRY(find_locked(target));
+        if (other->container.state.status != Status::running || other->container.state.pid <= 0)
+            return Error::conflict(std::string("cannot join ") + type +
+                                   " namespace of a non running container: " + other->container.id);
+        request.namespace_paths[type] =
+            "/proc/" + std::to_string(other->container.state.pid) + "/ns/" + proc_names.at(type);
+    }
+    return request;
+}
+
+void EngineImpl::cleanup_runtime(const std::string& id) {
+    (void)runtime::delete_container(runtime_, id);
+    (void)runtime::unmount_rootfs(container_dir(id));
+}
+
+ErrorOr<void> EngineImpl::start(const std::string& ref) {
+    auto record = TRY(find(ref));
+    std::lock_guard operation(record->operation);
+    {
+        // A start by the user begins a new restart history (docker resets the count).
+        std::lock_guard lock(mutex_);
+        if (!is_running(record->container.state.status)) {
+            record->container.state.restart_count = 0;
+            record->restart_delay_ns = 0;
+        }
+    }
+    return start_operation(record);
+}
+
+ErrorOr<void> EngineImpl::start_operation(const std::shared_ptr<ContainerRecord>& record) {
+    Container container;
+    {
+        std::lock_guard lock(mutex_);
+        if (record->removed)
+            return Error::not_found("No such container: " + record->container.id);
+        if (shutting_down_)
+            return Error(ErrorKind::unavailable, "the engine is shutting down");
+        auto status = record->container.state.status;
+        if (is_running(status))
+            return Error(ErrorKind::not_modified, "container already started");
+        if (status == Status::removing)
+            return Error::conflict("container is marked for removal and cannot be started");
+        container = record->container;
+    }
+    const std::string& id = container.id;
+    auto fail = [&](Error error) -> Error {
+        cleanup_runtime(id);
+        std::lock_guard lock(mutex_);
+        auto& state = record->container.state;
+        state.status = Status::exited;
+        state.pid = 0;
+        state.exit_code = 128;
+        state.error = error.message();
+        state.finished_at_ns = sys::realtime_ns();
+        (void)persist_locked(*record);
+        for (auto& pending : record->pending_attaches) {
+            pending->connected = true;
+            pending->client.emplace(Error(error.kind(), error.message()));
+        }
+        record->pending_attaches.clear();
+        state_changed();
+        return error;
+    };
+
+    auto request = bundle_request(container);
+    if (request.is_error())
+        return fail(request.release_error());
+    // Leftovers of an earlier run (exit status, sockets) must not be mistaken for this one.
+    (void)fs::remove_tree(exec_root_dir(id));
+    if (auto made = fs::mkdir_p(exec_root_dir(id), 0700); made.is_error())
+        return fail(made.release_error());
+    cleanup_runtime(id);
+    auto bundle = runtime::prepare_bundle(*request, runtime_);
+    if (bundle.is_error())
+        return fail(bundle.release_error());
+    if (bundle->rootfs)
+        bundle->rootfs->release();  // the shim unmounts it when the container ends
+
+    runtime::ShimOptions shim_options;
+    shim_options.id = id;
+    shim_options.container_dir = container_dir(id);
+    shim_options.exec_root_dir = exec_root_dir(id);
+    shim_options.tty = container.config.tty;
+    shim_options.open_stdin = container.config.open_stdin;
+    shim_options.stdin_once = container.config.stdin_once;
+    shim_options.log_config = container.host_config.log_config;
+    shim_options.log_path = container.log_path;
+    auto shim = runtime::spawn_shim(runtime_, shim_options);
+    if (shim.is_error())
+        return fail(shim.release_error());
+
+    // Clients that attached before the start get every byte of output.
+    {
+        std::lock_guard lock(mutex_);
+        for (auto& pending : record->pending_attaches) {
+            pending->client.emplace(
+                runtime::ShimClient::connect(exec_root_dir(id), pending->streams));
+            pending->connected = true;
+        }
+        record->pending_attaches.clear();
+    }
+    state_changed();
+
+    auto started = runtime::start_container(exec_root_dir(id));
+    if (started.is_error()) {
+        (void)runtime::kill_container(runtime_, id, exec_root_dir(id), SIGKILL);
+        // The shim ends once its container is gone; wait for it so nothing is left behind.
+        (void)sleep_on(shim->pidfd.get(), {}, 10 * second_ns);
+        return fail(started.release_error());
+    }
+
+    {
+        std::lock_guard lock(mutex_);
+        auto& state = record->container.state;
+        state.status = Status::running;
+        state.pid = shim->state.container_pid;
+        state.started_at_ns = sys::realtime_ns();
+        state.finished_at_ns = 0;
+        state.exit_code = 0;
+        state.oom_killed = false;
+        state.error.clear();
+        state.stopped_by_user = false;
+        record->restart_due_ns = 0;
+        record->shim_pidfd = std::move(shim->pidfd);
+        std::string container_id = id;
+        watch_pidfd_locked(record->epoll_key, record->shim_pidfd.get(),
+                           [this, container_id] { handle_container_exit(container_id); });
+        (void)persist_locked(*record);
+        emit_locked(*record, "start");
+    }
+    state_changed();
+    return {};
+}
+
+ErrorOr<bool> EngineImpl::wait_not_running(const std::shared_ptr<ContainerRecord>& record,
+                                           int64_t timeout_ns) {
+    auto registration = TRY(notifier_.register_waiter());
+    int64_t deadline = timeout_ns < 0 ? -1 : sys::monotonic_ns() + timeout_ns;
+    for (;;) {
+        {
+            std::lock_guard lock(mutex_);
+            if (!is_running(record->container.state.status) || record->removed)
+                return true;
+            if (shutting_down_)
+                return Error(ErrorKind::unavailable, "the engine is shutting down");
+        }
+        int64_t left = -1;
+        if (deadline >= 0) {
+            left = deadline - sys::monotonic_ns();
+            if (left <= 0)
+                return false;
+        }
+        TRY(sleep_on(registration->fd(), {}, left));
+    }
+}
+
+ErrorOr<void> EngineImpl::stop(const std::string& ref, std::optional<int> timeout_seconds,
+                               std::string signal) {
+    auto record = TRY(find(ref));
+    std::lock_guard operation(record->operation);
+    return stop_operation(record, timeout_seconds, signal);
+}
+
+ErrorOr<void> EngineImpl::stop_operation(const std::shared_ptr<ContainerRecord>& record,
+                                         std::optional<int> timeout_seconds,
+                                         const std::string& signal_text) {
+    std::string id;
+    int signal = SIGTERM;
+    int timeout = options_.default_stop_timeout;
+    {
+        std::lock_guard lock(mutex_);
+        auto& container = record->container;
+        id = container.id;
+        if (container.state.status == Status::restarting) {
+            // Waiting for a restart: cancel it, that is the whole stop.
+            container.state.status = Status::exited;
+            container.state.stopped_by_user = true;
+            record->restart_due_ns = 0;
+            (void)persist_locked(*record);
+            emit_locked(*record, "stop");
+            state_changed();
+            return {};
+        }
+        if (!is_running(container.state.status))
+            return Error(ErrorKind::not_modified, "container already stopped");
+        std::string name = !signal_text.empty() ? signal_text : container.config.stop_signal;
+        if (!name.empty())
+            signal = TRY(parse_signal(name));
+        if (timeout_seconds)
+            timeout = *timeout_seconds;
+        else if (container.config.stop_timeout)
+            timeout = *container.config.stop_timeout;
+        container.state.stopped_by_user = true;
+        (void)persist_locked(*record);
+        emit_locked(*record, "kill", {{"signal", std::to_string(signal)}});
+    }
+    auto sent = runtime::kill_container(runtime_, id, exec_root_dir(id), signal);
+    bool stopped = false;
+    if (!sent.is_error())
+        stopped = TRY(wait_not_running(record, timeout < 0 ? -1 : timeout * second_ns));
+    if (!stopped) {
+        {
+            std::lock_guard lock(mutex_);
+            emit_locked(*record, "kill", {{"signal", std::to_string(SIGKILL)}});
+        }
+        TRY(runtime::kill_container(runtime_, id, exec_root_dir(id), SIGKILL));
+        if (!TRY(wait_not_running(record, 30 * second_ns)))
+            return Error::internal("container " + id + " did not exit after SIGKILL");
+    }
+    {
+        std::lock_guard lock(mutex_);
+        emit_locked(*record, "stop");
+    }
+    return {};
+}
+
+ErrorOr<void> EngineImpl::kill(const std::string& ref, std::string signal_text) {
+    auto record = TRY(find(ref));
+    int signal = SIGKILL;
+    if (!signal_text.empty())
+        signal = TRY(parse_signal(signal_text));
+    std::string id;
+    {
+        std::lock_guard lock(mutex_);
+        auto& container = record->container;
+        id = container.id;
+        if (container.state.status == Status::restarting && signal == SIGKILL) {
+            container.state.status = Status::exited;
+            container.state.stopped_by_user = true;
+            record->restart_due_ns = 0;
+            (void)persist_locked(*record);
+            state_changed();
+            return {};
+        }
+        if (!is_running(container.state.status))
+            return Error::conflict("Container " + id + " is not running");
+        // As docker: a killed container counts as stopped by the user (no restart policy).
+        container.state.stopped_by_user = true;
+        (void)persist_locked(*record);
+        emit_locked(*record, "kill", {{"signal", std::to_string(signal)}});
+    }
+    TRY(runtime::kill_container(runtime_, id, exec_root_dir(id), signal));
+    if (signal == SIGKILL)
+        (void)wait_not_running(record, 10 * second_ns);
+    return {};
+}
+
+ErrorOr<void> EngineImpl::restart(const std::string& ref, std::optional<int> timeout_seconds) {
+    auto record = TRY(find(ref));
+    std::lock_guard operation(record->operation);
+    auto stopped = stop_operation(record, timeout_seconds, {});
+    if (stopped.is_error() && stopped.error().kind() != ErrorKind::not_modified)
+        return stopped;
+    TRY(start_operation(record));
+    {
+        std::lock_guard lock(mutex_);
+        emit_locked(*record, "restart");
+    }
+    return {};
+}
+
+ErrorOr<void> EngineImpl::remove(const std::string& ref, RemoveOptions options) {
+    auto record = TRY(find(ref));
+    std::lock_guard operation(record->operation);
+    return remove_operation(record, options);
+}
+
+ErrorOr<void> EngineImpl::remove_operation(const std::shared_ptr<ContainerRecord>& record,
+                                           RemoveOptions options) {
+    std::string id;
+    bool running = false;
+    {
+        std::lock_guard lock(mutex_);
+        if (record->removed)
+            return Error::not_found("No such container: " + record->container.id);
+        id = record->container.id;
+        auto status = record->container.state.status;
+        running = is_running(status);
+        if ((running || status == Status::restarting) && !options.force)
+            return Error::conflict(
+                "You cannot remove a " +
+                std::string(status == Status::restarting ? "restarting" : "running") +
+                " container " + id +
+                ". Stop the container before attempting removal or force "
+                "remove");
+        record->container.state.status =
+            running ? record->container.state.status : Status::removing;
+        record->container.state.stopped_by_user = true;
+        record->restart_due_ns = 0;
+        (void)persist_locked(*record);
+    }
+    if (running) {
+        {
+            std::lock_guard lock(mutex_);
+            emit_locked(*record, "kill", {{"signal", std::to_string(SIGKILL)}});
+        }
+        (void)runtime::kill_container(runtime_, id, exec_root_dir(id), SIGKILL);
+        if (!TRY(wait_not_running(record, 30 * second_ns)))
+            return Error::internal("container " + id + " did not exit after SIGKILL");
+        std::lock_guard lock(mutex_);
+        record->container.state.status = Status::removing;
+        (void)persist_locked(*record);
+    }
+    cleanup_runtime(id);
+    (void)fs::remove_tree(exec_root_dir(id));
+    TRY(fs::remove_tree(container_dir(id)));
+    std::vector<std::string> volumes;
+    {
+        std::lock_guard lock(mutex_);
+        record->removed = true;
+        containers_.erase(id);
+        names_.erase(record->container.name);
+        for (auto it = execs_.begin(); it != execs_.end();) {
+            if (it->second->info.container_id == id && !it->second->info.running)
+                it = execs_.erase(it);
+            else
+                ++it;
+        }
+        for (const auto& point : record->container.mounts) {
+            // Anonymous volumes (named by a generated id) go with their container when asked.
+            if (!options.remove_volumes || point.type != MountSpec::Type::volume ||
+                !is_full_id(point.name))
+                continue;
+            bool shared = std::any_of(containers_.begin(), containers_.end(), [&](auto& entry) {
+                const auto& mounts = entry.second->container.mounts;
+                return std::any_of(mounts.begin(), mounts.end(),
+                                   [&](const MountPoint& m) { return m.name == point.name; });
+            });
+            if (!shared)
+                volumes.push_back(point.name);
+        }
+        emit_locked(*record, "destroy");
+    }
+    for (const auto& name : volumes)
+        (void)fs::remove_tree(fs::dirname(volume_dir(name)));
+    state_changed();
+    return {};
+}
+
+ErrorOr<WaitResult> EngineImpl::wait(const std::string& ref, WaitCondition condition,
+                                     const Cancellation& cancel) {
+    auto registration = TRY(notifier_.register_waiter());
+    std::shared_ptr<ContainerRecord> record;
+    uint64_t generation = 0;
+    {
+        std::lock_guard lock(mutex_);
+        record = TRY(find_locked(ref));
+        generation = record->exit_generation;
+    }
+    for (;;) {
+        {
+            std::lock_guard lock(mutex_);
+            const auto& state = record->container.state;
+            bool done = false;
+            switch (condition) {
+                case WaitCondition::not_running:
+                    done = record->removed ||
+                           (!is_running(state.status) && state.status != Status::restarting);
+                    break;
+                case WaitCondition::next_exit:
+                    done = record->exit_generation != generation || record->removed;
+                    break;
+                case WaitCondition::removed:
+                    done = record->removed;
+                    break;
+            }
+            if (done)
+                return WaitResult{state.exit_code, state.error};
+            if (shutting_down_)
+                return Error(ErrorKind::unavailable, "the engine is shutting down");
+        }
+        auto reason = TRY(sleep_on(registration->fd(), cancel, -1));
+        if (reason == WakeReason::cancelled)
+            return cancelled_error();
+    }
+}
+
+void EngineImpl::stop_all(int timeout_seconds) {
+    std::vector<std::string> running;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& [id, record] : containers_)
+            if (is_running(record->container.state.status) ||
+                record->container.state.status == Status::restarting)
+                running.push_back(id);
+    }
+    std::vector<std::thread> stoppers;
+    for (const auto& id : running)
+        stoppers.emplace_back([this, id, timeout_seconds] {
+            auto stopped = stop(id, timeout_seconds, {});
+            if (stopped.is_error() && stopped.error().kind() != ErrorKind::not_modified)
+                log::debug("stop " + id + ": " + stopped.error().message());
+        });
+    for (auto& stopper : stoppers)
+        stopper.join();
+}
+
+void EngineImpl::shutdown() {
+    {
+        std::lock_guard lock(mutex_);
+        if (shutting_down_)
+            return;
+        shutting_down_ = true;
+    }
+    events_.close();
+    state_changed();
+    {
+        std::lock_guard lock(worker_mutex_);
+        worker_stop_ = true;
+    }
+    worker_cv_.notify_all();
+    wake_supervisor();
+    if (worker_.joinable())
+        worker_.join();
+    if (supervisor_.joinable())
+        supervisor_.join();
+    // Attach clients still waiting for a start are told to give up.
+    std::lock_guard lock(mutex_);
+    for (auto& [id, record] : containers_) {
+        for (auto& pending : record->pending_attaches) {
+            pending->connected = true;
+            pending->client.emplace(Error(ErrorKind::unavailable, "the engine is shutting down"));
+        }
+        record->pending_attaches.clear();
+    }
+    state_changed();
+}
+
+// Supervision ---------------------------------------------------------------------------------
+
+void EngineImpl::wake_supervisor() {
+    if (supervisor_wake_)
+        signal_eventfd(supervisor_wake_.get());
+}
+
+void EngineImpl::watch_pidfd_locked(uint64_t& key, int pidfd, std::function<void()> on_exit) {
+    std::lock_guard lock(watch_mutex_);
+    key = next_key_++;
+    watches_[key] = std::move(on_exit);
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.u64 = key;
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, pidfd, &event) < 0) {
+        // Cannot watch it: treat it as ended at once rather than never noticing.
+        log::debug("epoll_ctl pidfd: " + std::string(strerror(errno)));
+        auto callback = std::move(watches_[key]);
+        watches_.erase(key);
+        enqueue(std::move(callback));
+    }
+}
+
+void EngineImpl::supervisor_loop() {
+    epoll_event events[32];
+    for (;;) {
+        int64_t timeout_ms = -1;
+        std::vector<std::string> due;
+        {
+            std::lock_guard lock(mutex_);
+            if (shutting_down_)
+                return;
+            int64_t now = sys::monotonic_ns();
+            for (auto& [id, record] : containers_) {
+                if (record->container.state.status != Status::restarting ||
+                    record->restart_due_ns == 0 || record->restart_queued)
+                    continue;
+                if (record->restart_due_ns <= now) {
+                    record->restart_queued = true;
+                    due.push_back(id);
+                } else {
+                    int64_t left = (record->restart_due_ns - now + 999'999) / 1'000'000;
+                    timeout_ms = timeout_ms < 0 ? left : std::min(timeout_ms, left);
+                }
+            }
+        }
+        for (const auto& id : due)
+            enqueue([this, id] { restart_due(id); });
+        int count = ::epoll_wait(epoll_.get(), events, 32,
+                                 static_cast<int>(std::min<int64_t>(timeout_ms, 3'600'000)));
+        if (count < 0 && errno != EINTR)
+            return;
+        for (int i = 0; i < count; ++i) {
+            uint64_t key = events[i].data.u64;
+            if (key == 0) {
+                drain_eventfd(supervisor_wake_.get());
+                continue;
+            }
+            std::function<void()> callback;
+            {
+                std::lock_guard lock(watch_mutex_);
+                auto found = watches_.find(key);
+                if (found == watches_.end())
+                    continue;
+                callback = std::move(found->second);
+                watches_.erase(found);
+            }
+            callback();
+        }
+    }
+}
+
+void EngineImpl::record_exit_locked(ContainerRecord& record, const runtime::ExitStatus& status) {
+    auto& state = record.container.state;
+    state.status = Status::exited;
+    state.pid = 0;
+    state.exit_code = status.exit_code;
+    state.oom_killed = status.oom_killed;
+    state.error = status.error;
+    state.finished_at_ns = status.finished_at_ns ? status.finished_at_ns : sys::realtime_ns();
+    ++record.exit_generation;
+    if (status.oom_killed)
+        emit_locked(record, "oom");
+    emit_locked(record, "die", {{"exitCode", std::to_string(status.exit_code)}});
+}
+
+void EngineImpl::handle_container_exit(const std::string& id) {
+    std::lock_guard lock(mutex_);
+    auto found = containers_.find(id);
+    if (found == containers_.end())
+        return;
+    auto& record = *found->second;
+    if (record.shim_pidfd) {
+        ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, record.shim_pidfd.get(), nullptr);
+        record.shim_pidfd.reset();
+    }
+    runtime::ExitStatus status;
+    auto exit = runtime::read_exit_status(exec_root_dir(id));
+    if (!exit.is_error() && exit->has_value()) {
+        status = **exit;
+    } else {
+        status.exit_code = 255;
+        status.error = "the container's supervisor ended without an exit status";
+    }
+    record_exit_locked(record, status);
+    auto& container = record.container;
+    if (!container.state.stopped_by_user && !shutting_down_ &&
+        should_restart(container.host_config.restart_policy, status.exit_code,
+                       container.state.restart_count)) {
+        int64_t ran_for = container.state.finished_at_ns - container.state.started_at_ns;
+        record.restart_delay_ns = next_restart_delay(record.restart_delay_ns, ran_for);
+        record.restart_due_ns = sys::monotonic_ns() + record.restart_delay_ns;
+        record.restart_queued = false;
+        container.state.status = Status::restarting;
+        wake_supervisor();
+    } else if (container.host_config.auto_remove) {
+        std::string container_id = id;
+        enqueue([this, container_id] {
+            (void)remove(container_id, {.force = false, .remove_volumes = true});
+        });
+    }
+    (void)persist_locked(record);
+    state_changed();
+}
+
+void EngineImpl::restart_due(const std::string& id) {
+    auto record = find(id);
+    if (record.is_error())
+        return;
+    std::lock_guard operation((*record)->operation);
+    {
+        std::lock_guard lock(mutex_);
+        (*record)->restart_queued = false;
+        if ((*record)->container.state.status != Status::restarting)
+            return;  // stopped or removed meanwhile
+        ++(*record)->container.state.restart_count;
+        // start_operation refuses only running containers; mark it exited for the attempt.
+        (*record)->container.state.status = Status::exited;
+    }
+    auto started = start_operation(*record);
+    if (started.is_error()) {
+        log::debug("restart " + id + ": " + started.error().message());
+        std::lock_guard lock(mutex_);
+        auto& container = (*record)->container;
+        if (!container.state.stopped_by_user && !shutting_down_ &&
+            should_restart(container.host_config.restart_policy, container.state.exit_code,
+                           container.state.restart_count)) {
+            (*record)->restart_delay_ns = next_restart_delay((*record)->restart_delay_ns, 0);
+            (*record)->restart_due_ns = sys::monotonic_ns() + (*record)->restart_delay_ns;
+            container.state.status = Status::restarting;
+            (void)persist_locked(**record);
+            wake_supervisor();
+        }
+        state_changed();
+    }
+}
+
+// Worker ----------------------------------------------------------------------------------------
+
+void EngineImpl::enqueue(std::function<void()> action) {
+    {
+        std::lock_guard lock(worker_mutex_);
+        if (worker_stop_)
+            return;
+        worker_queue_.push_back(std::move(action));
+    }
+    worker_cv_.notify_one();
+}
+
+void EngineImpl::worker_loop() {
+    for (;;) {
+        std::function<void()> action;
+        {
+            std::unique_lock lock(worker_mutex_);
+            worker_cv_.wait(lock, [&] { return worker_stop_ || !worker_queue_.empty(); });
+            if (worker_stop_)
+                return;
+            action = std::move(worker_queue_.front());
+            worker_queue_.pop_front();
+        }
+        action();
+    }
+}
+
+}  // namespace corral::engine

@@ -1,0 +1,69 @@
+// A registry v2 client on libcurl: manifests and blobs, with bearer-token and basic auth.
+// Plain HTTP for localhost, 127.0.0.0/8, ::1 and configured insecure registries, unless the
+// registry has a CA file (<certs_dir>/<host:port>/ca.crt), which means HTTPS verified by it;
+// HTTPS verified by the system CAs otherwise.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "image/store.h"
+
+namespace corral::image {
+
+struct RegistryOptions {
+    std::string certs_dir;
+    std::vector<std::string> insecure_registries;
+    long connect_timeout_seconds = 30;
+    // A transfer slower than 1 byte/s for this long is abandoned.
+    long stall_timeout_seconds = 60;
+};
+
+struct FetchedManifest {
+    std::string body;
+    std::string content_type;
+    std::string digest;  // sha256 of the body (checked against Docker-Content-Digest)
+};
+
+class RegistryClient {
+  public:
+    // `domain` as in a Reference ("docker.io" means registry-1.docker.io).
+    static ErrorOr<std::unique_ptr<RegistryClient>> create(const std::string& domain,
+                                                           const RegistryAuth& auth,
+                                                           const RegistryOptions& options);
+    ~RegistryClient();
+    RegistryClient(const RegistryClient&) = delete;
+    RegistryClient& operator=(const RegistryClient&) = delete;
+
+    // "http://127.0.0.1:5000" or "https://registry-1.docker.io".
+    const std::string& base_url() const;
+
+    // GET /v2/<repository>/manifests/<tag or digest>, accepting docker schema 2, manifest
+    // lists, OCI manifests and OCI indexes. A digest reference is verified against the body.
+    ErrorOr<FetchedManifest> get_manifest(const std::string& repository,
+                                          const std::string& reference);
+    // GET /v2/<repository>/blobs/<digest> into memory (up to `limit` bytes), verified.
+    ErrorOr<std::string> get_blob(const std::string& repository, const std::string& digest,
+                                  size_t limit);
+    // GET /v2/<repository>/blobs/<digest> into the file `path`, verified.
+    // `progress(current, total)` is called as bytes arrive.
+    ErrorOr<void> download_blob(const std::string& repository, const std::string& digest,
+                                const std::string& path,
+                                const std::function<void(int64_t, int64_t)>& progress);
+
+    struct Impl;
+
+  private:
+    explicit RegistryClient(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+// Parses `Bearer realm="...",service="...",scope="..."` (or `Basic realm="..."`): the scheme
+// in lowercase under "" and each parameter by its lowercase name.
+std::map<std::string, std::string> parse_www_authenticate(std::string_view header);
+
+}  // namespace corral::image

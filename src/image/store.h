@@ -1,0 +1,195 @@
+// The image store: content-addressed blobs, unpacked layers (overlay lower dirs), image
+// configs and the tag index, under one root directory (e.g. <data-root>/image).
+//
+// Layout under root:
+//   blobs/sha256/<hex>        compressed layers, manifests and configs as received (verified)
+//   layers/<diff hex>/        one unpacked directory per layer diff_id (overlay lowerdir)
+//   layers/<diff hex>.json    layer metadata (size, compressed digest if known)
+//   images/<id hex>.json      the image config as received (its sha256 is the image id)
+//   repositories.json         tags and digests → image id, written atomically
+//
+// Thread-safe: every public member may be called from several threads at once. Long work
+// (unpacking, downloading) runs without holding the index lock; an image becomes visible only
+// once all its layers are in place.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/error.h"
+#include "image/reference.h"
+
+namespace corral::image {
+
+struct HistoryEntry {
+    std::string created;  // RFC 3339, may be empty
+    std::string created_by;
+    std::string author;
+    std::string comment;
+    bool empty_layer = false;
+};
+
+// The image configuration (OCI image config / docker's image JSON), typed.
+struct ImageConfig {
+    // The container defaults ("config" in the JSON).
+    std::vector<std::string> env;  // "KEY=value"
+    std::optional<std::vector<std::string>> cmd;
+    std::optional<std::vector<std::string>> entrypoint;
+    std::string working_dir;
+    std::string user;
+    std::map<std::string, std::string> labels;
+    std::vector<std::string> exposed_ports;  // "80/tcp", sorted
+    std::vector<std::string> volumes;        // "/data", sorted
+    std::string stop_signal;
+    // The image itself.
+    std::string architecture;  // "amd64"
+    std::string os;            // "linux"
+    std::string variant;
+    std::string created;  // RFC 3339 as in the config, may be empty
+    std::string author;
+    std::string comment;
+    std::vector<HistoryEntry> history;
+    std::vector<std::string> diff_ids;  // rootfs.diff_ids: "sha256:<hex>", lowest first
+};
+
+struct Image {
+    std::string id;                         // "sha256:<hex>" (digest of the config JSON)
+    std::vector<std::string> repo_tags;     // familiar: "busybox:latest", sorted
+    std::vector<std::string> repo_digests;  // "busybox@sha256:...", sorted
+    std::string parent;                     // "" (no build cache here)
+    int64_t created = 0;                    // seconds since the epoch, from config.created
+    int64_t size = 0;                       // bytes of all unpacked layers
+    ImageConfig config;
+};
+
+// One docker-style progress record; the API turns each into a JSON line
+// {"status": ..., "id": ..., "progressDetail": {"current": .., "total": ..}, "progress": ..}.
+struct ProgressRecord {
+    std::string id;      // short layer id ("a3ed95caeb02") or empty
+    std::string status;  // "Pulling fs layer", "Downloading", "Pull complete", "Loading layer"
+    int64_t current = 0;
+    int64_t total = 0;     // 0 = unknown
+    std::string progress;  // rendered bar, may be empty
+};
+using ProgressSink = std::function<void(const ProgressRecord&)>;
+
+struct RegistryAuth {
+    std::string username;
+    std::string password;
+    std::string identity_token;  // OAuth refresh token ("IdentityToken"), optional
+    std::string registry_token;  // a bearer token to send as is ("RegistryToken"), optional
+};
+
+// What `load` registered: one entry per image, with the references it was tagged with.
+struct LoadedImage {
+    std::string id;                       // "sha256:<hex>"
+    std::vector<std::string> references;  // familiar: "busybox:latest"; empty: untagged
+};
+// docker's lines for a load result: "Loaded image: busybox:latest" per reference, or
+// "Loaded image ID: sha256:..." for an untagged image.
+std::vector<std::string> load_messages(const std::vector<LoadedImage>& loaded);
+
+// One line of a removal ([{"Untagged": "busybox:latest"}, {"Deleted": "sha256:..."}]).
+struct RemoveRecord {
+    enum class Kind { untagged, deleted };
+    Kind kind = Kind::untagged;
+    std::string value;
+};
+
+// Who uses an image, for `remove`: docker's conflicts differ for running and stopped users.
+struct ImageUser {
+    std::string container_id;
+    bool running = false;
+};
+using ImageUserLookup = std::function<std::optional<ImageUser>(const std::string& image_id)>;
+
+struct ImportOptions {
+    std::optional<std::string> reference;  // "name:tag" to tag the new image with
+    std::vector<std::string> changes;  // docker import --change lines: "CMD [\"sh\"]", "ENV A=b"
+    std::string message;               // history comment (--message)
+    std::string architecture;          // default: the host's ("amd64")
+    std::string os;                    // default: "linux"
+};
+
+struct PullResult {
+    std::string id;                 // "sha256:<hex>"
+    std::string digest;             // manifest digest "sha256:..." (repo digest)
+    std::string reference;          // familiar reference pulled: "busybox:latest"
+    bool downloaded_newer = false;  // false: "Image is up to date"
+};
+
+struct StoreOptions {
+    // Device nodes other than 0/0 whiteouts are refused in layers unless allowed.
+    bool allow_device_nodes = false;
+    // Registry access: "<certs_dir>/<host:port>/ca.crt" is the CA bundle for that registry
+    // (docker's certs.d layout). Empty: "<root>/certs.d".
+    std::string certs_dir;
+    // Registries (host:port) spoken to over plain HTTP besides localhost and 127.0.0.0/8.
+    std::vector<std::string> insecure_registries;
+    // Platform picked from manifest lists.
+    std::string platform_os = "linux";
+    std::string platform_architecture = "amd64";
+};
+
+class Store {
+  public:
+    static ErrorOr<std::unique_ptr<Store>> open(std::string root, StoreOptions options = {});
+    ~Store();
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
+    const std::string& root() const;
+
+    // An image by full id ("sha256:<hex>" or "<hex>"), unambiguous id prefix (as docker:
+    // any length ≥ 1), or reference ("busybox" = "docker.io/library/busybox:latest",
+    // "name@sha256:..."). not_found: "No such image: <name>"; an ambiguous prefix is
+    // not_found too (as docker).
+    ErrorOr<Image> resolve(std::string_view name_or_id) const;
+    // Every image, newest first.
+    std::vector<Image> list() const;
+
+    // Loads a `docker save` archive (manifest.json, repositories) or an OCI image layout tar
+    // (oci-layout, index.json, blobs/) read from `fd` until end of file.
+    ErrorOr<std::vector<LoadedImage>> load(int fd, const ProgressSink& progress = {});
+    // Writes a docker-archive (manifest.json, repositories, <config hex>.json,
+    // <layer>/layer.tar, OCI index.json/oci-layout too) of the named images to `out_fd`.
+    // Names are references or ids; a repository name without a tag saves all its tags.
+    ErrorOr<void> save(const std::vector<std::string>& names, int out_fd);
+    // As `docker import`: one layer from a (possibly compressed) rootfs tar.
+    ErrorOr<Image> import_rootfs(int fd, const ImportOptions& options);
+    // Tags the image `source` (name or id) as `target` ("name[:tag]"), replacing the tag's
+    // previous image.
+    ErrorOr<void> tag(std::string_view source, std::string_view target);
+    // As `docker rmi`: untags `name`; deletes the image once no tag is left. Refuses with
+    // conflict (409) when a container uses it (`in_use(id)` true) unless force, or when `name`
+    // is an id and the image has several repositories, unless force.
+    ErrorOr<std::vector<RemoveRecord>> remove(
+        std::string_view name, bool force,
+        const std::function<bool(const std::string& image_id)>& in_use = {});
+    // As above with docker's exact conflicts: a running user blocks even a forced delete
+    // ("cannot be forced"), a stopped one blocks an unforced one ("must be forced").
+    ErrorOr<std::vector<RemoveRecord>> remove_image(std::string_view name, bool force,
+                                                    const ImageUserLookup& users);
+    // Unpacked layer directories of the image, LOWEST first. overlayfs wants the reverse
+    // order in lowerdir= (top first).
+    ErrorOr<std::vector<std::string>> layer_dirs(std::string_view image_id) const;
+    // Pulls from a registry v2 (HTTP for localhost/127.0.0.0/8/insecure registries, HTTPS
+    // otherwise), picking the configured platform from manifest lists.
+    ErrorOr<PullResult> pull(std::string_view reference, const RegistryAuth& auth = {},
+                             const ProgressSink& progress = {});
+
+    // Opaque: defined in store_state.h, internal to the image module.
+    struct State;
+
+  private:
+    explicit Store(std::unique_ptr<State> state);
+    std::unique_ptr<State> state_;
+};
+
+}  // namespace corral::image

@@ -1,0 +1,112 @@
+// The container's root: an overlay of the image layers with a per-container upper dir.
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/fs.h"
+#include "base/sys.h"
+#include "runtime/runtime.h"
+
+namespace corral::runtime {
+
+namespace {
+
+// The kernel copies mount data into one page.
+constexpr size_t max_mount_data = 4096 - 1;
+
+std::string join_lower(const std::vector<std::string>& dirs) {
+    // overlayfs lists the top layer first; callers give the lowest first.
+    std::string joined;
+    for (auto dir = dirs.rbegin(); dir != dirs.rend(); ++dir) {
+        if (!joined.empty())
+            joined += ':';
+        joined += *dir;
+    }
+    return joined;
+}
+
+// Mounts from a short-lived child that changes into `directory`, so relative lower paths stay
+// short without touching the (multithreaded) caller's working directory.
+ErrorOr<void> mount_in_directory(const std::string& directory, const std::string& target,
+                                 const std::string& data) {
+    pid_t pid = ::fork();
+    if (pid < 0)
+        return Error::from_errno("fork", "overlay mount", errno);
+    if (pid == 0) {
+        // Only system calls until _exit.
+        if (::chdir(directory.c_str()) < 0)
+            ::_exit(errno & 0xff);
+        if (::mount("overlay", target.c_str(), "overlay", 0, data.c_str()) < 0)
+            ::_exit(errno & 0xff);
+        ::_exit(0);
+    }
+    auto result = TRY(sys::waitpid(pid, 0));
+    if (!result || !WIFEXITED(result->status))
+        return Error::internal("overlay mount helper died");
+    int child_errno = WEXITSTATUS(result->status);
+    if (child_errno != 0)
+        return Error::from_errno("mount overlay", target, child_errno);
+    return {};
+}
+
+}  // namespace
+
+ErrorOr<RootfsMount> RootfsMount::create(const std::vector<std::string>& lower_dirs,
+                                         const std::string& upper_dir, const std::string& work_dir,
+                                         const std::string& target) {
+    TRY(fs::mkdir_p(upper_dir));
+    TRY(fs::mkdir_p(work_dir));
+    TRY(fs::mkdir_p(target));
+    std::vector<std::string> lowers = lower_dirs;
+    if (lowers.empty()) {
+        // overlayfs needs a lower layer: an empty image gets an empty one.
+        std::string empty = fs::join(fs::dirname(upper_dir), "empty-lower");
+        TRY(fs::mkdir_p(empty));
+        lowers.push_back(empty);
+    }
+    std::string suffix = ",upperdir=" + upper_dir + ",workdir=" + work_dir;
+    std::string data = "lowerdir=" + join_lower(lowers) + suffix;
+    if (data.size() <= max_mount_data) {
+        TRY(sys::mount("overlay", target, "overlay", 0, data));
+        return RootfsMount(target);
+    }
+    // Too long for one page: short numbered symlinks to the layers, mounted relative to them.
+    std::string links = fs::join(fs::dirname(upper_dir), "layers");
+    TRY(fs::remove_tree(links));
+    TRY(fs::mkdir_p(links));
+    std::vector<std::string> relative;
+    for (size_t i = 0; i < lowers.size(); ++i) {
+        TRY(sys::symlink(lowers[i], fs::join(links, std::to_string(i))));
+        relative.push_back(std::to_string(i));
+    }
+    data = "lowerdir=" + join_lower(relative) + suffix;
+    if (data.size() > max_mount_data)
+        return Error(ErrorKind::too_large, "overlay mount options too long (" +
+                                               std::to_string(lowers.size()) + " layers)");
+    TRY(mount_in_directory(links, target, data));
+    return RootfsMount(target);
+}
+
+RootfsMount::RootfsMount(RootfsMount&& other) noexcept : target_(std::move(other.target_)) {
+    other.target_.clear();
+}
+
+RootfsMount::~RootfsMount() {
+    if (!target_.empty())
+        (void)sys::umount(target_, MNT_DETACH);
+}
+
+std::string RootfsMount::release() {
+    std::string target = std::move(target_);
+    target_.clear();
+    return target;
+}
+
+ErrorOr<void> unmount_rootfs(const std::string& container_dir) {
+    std::string target = rootfs_dir(container_dir);
+    if (::umount2(target.c_str(), MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+        return Error::from_errno("umount", target, errno);
+    return {};
+}
+
+}  // namespace corral::runtime

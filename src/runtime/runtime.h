@@ -1,0 +1,182 @@
+// The layer between the engine and the OCI runtime (crun): OCI bundles (config.json), the
+// overlayfs rootfs, crun commands (kill, delete, ps) and exec. The per-container supervisor
+// (corral-shim) and its client are in runtime/shim_client.h; host-mode setup in
+// runtime/host_mode.h.
+//
+// Directory layout (the engine chooses the two roots, the runtime the names inside):
+//   <container_dir>/                    persistent, one per container
+//     bundle/config.json, bundle/rootfs (overlay mount point)
+//     upper/, work/                     the overlay's writable layer
+//     hostname, hosts, resolv.conf      bind-mounted into the container
+//   <exec_root_dir>/                    runtime state of one container (may be on tmpfs)
+//     attach.sock                       the shim's attach socket
+//     shim.json                         shim and container pids (ShimState)
+//     exit.json                         exit status, written when the container has exited
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "base/fd.h"
+#include "base/process.h"
+#include "engine/types.h"
+
+namespace corral::runtime {
+
+// Set once by the engine; every call takes it.
+struct RuntimeOptions {
+    std::string crun_path = "crun";  // looked up in PATH when it has no slash
+    // crun's --root (its state dir). Keep it under the engine's exec-root so our containers
+    // never mix with other users of crun.
+    std::string crun_root = "/run/corral/crun";
+    // Where cgroup2 is mounted, and the parent cgroup of every container, relative to it.
+    // A container's cgroup is <cgroup_mount>/<cgroup_parent>/<id>.
+    std::string cgroup_mount = "/sys/fs/cgroup";
+    std::string cgroup_parent = "/corral";
+    // Device cgroup rules need BPF, which needs memlock a host may not grant: host mode turns
+    // this off and then no device rules (neither deny-all nor allow) are sent to crun.
+    bool device_cgroup_rules = true;
+    // The program that runs the shim; argv[0] is "corral-shim". Empty: /proc/self/exe.
+    std::string shim_program;
+};
+
+// Everything needed to write a container's bundle.
+struct BundleRequest {
+    std::string id;  // the container id (crun's container name)
+    engine::ContainerConfig config;
+    engine::HostConfig host_config;
+    // The resolved process: path + args (path is argv[0]), env, cwd ("/" when empty), and
+    // config.user is resolved against the rootfs's /etc/passwd and /etc/group.
+    std::string path;
+    std::vector<std::string> args;
+    std::vector<std::string> env;
+    std::string working_dir;
+    // The image's layer directories, lowest first. Empty: an empty rootfs (upper only).
+    std::vector<std::string> lower_dirs;
+    std::string container_dir;
+    std::string exec_root_dir;
+    // For "container:NAME" modes: namespace type ("network", "pid", "ipc", "uts") → path of
+    // the other container's namespace, /proc/<pid>/ns/<net|pid|ipc|uts>.
+    std::map<std::string, std::string> namespace_paths;
+    // Volume mounts (MountSpec::Type::volume): volume name → host directory.
+    std::map<std::string, std::string> volume_dirs;
+    // Extra lines for /etc/hosts ("ip name ..."), after localhost and extra_hosts.
+    std::vector<std::string> extra_hosts_lines;
+};
+
+// A warning for the user, as dockerd words it (shown by `docker run`).
+using Warnings = std::vector<std::string>;
+
+// Generates config.json's content without touching the disk, except reading the rootfs's
+// /etc/passwd and /etc/group for the user and the cgroup parent's cgroup.controllers.
+// `rootfs` is the mounted rootfs path (for user resolution).
+struct GeneratedSpec {
+    std::string json;  // config.json
+    Warnings warnings;
+};
+ErrorOr<GeneratedSpec> generate_spec(const BundleRequest& request, const RuntimeOptions& options,
+                                     const std::string& rootfs);
+
+// An overlayfs mount of lower dirs + upper/work onto a target; unmounted when destroyed unless
+// released. Lower dir lists longer than a page are mounted with relative paths from a common
+// parent, mounted from a short-lived child process that changes directory (the engine is
+// multithreaded, so the caller's working directory is never changed).
+class RootfsMount {
+  public:
+    static ErrorOr<RootfsMount> create(const std::vector<std::string>& lower_dirs,
+                                       const std::string& upper_dir, const std::string& work_dir,
+                                       const std::string& target);
+    RootfsMount(RootfsMount&& other) noexcept;
+    RootfsMount& operator=(RootfsMount&&) = delete;
+    RootfsMount(const RootfsMount&) = delete;
+    ~RootfsMount();
+    const std::string& target() const { return target_; }
+    // Keeps the mount: the shim (or unmount_rootfs) undoes it after the container exits.
+    std::string release();
+
+  private:
+    explicit RootfsMount(std::string target) : target_(std::move(target)) {}
+    std::string target_;
+};
+
+// Unmounts <container_dir>/bundle/rootfs if mounted; absent mount is not an error.
+ErrorOr<void> unmount_rootfs(const std::string& container_dir);
+
+// A prepared bundle: rootfs mounted, config.json and the /etc files written. The mount is
+// undone when this object dies unless released (then the shim unmounts it at exit).
+struct Bundle {
+    std::string bundle_dir;  // <container_dir>/bundle
+    Warnings warnings;
+    std::optional<RootfsMount> rootfs;
+};
+// Mounts the rootfs (creating upper/work), resolves the user, writes config.json, hostname,
+// hosts and resolv.conf. Call before every start.
+ErrorOr<Bundle> prepare_bundle(const BundleRequest& request, const RuntimeOptions& options);
+
+// Path helpers for the layout above.
+std::string bundle_dir(const std::string& container_dir);
+std::string rootfs_dir(const std::string& container_dir);
+std::string attach_socket_path(const std::string& exec_root_dir);
+std::string cgroup_dir(const RuntimeOptions& options, const std::string& id);
+
+// crun commands.
+// Sends `signal` to the container's init process (crun kill).
+ErrorOr<void> kill(const RuntimeOptions& options, const std::string& id, int signal);
+// crun delete --force; a container crun does not know is not an error.
+ErrorOr<void> delete_container(const RuntimeOptions& options, const std::string& id);
+// Pids of every process in the container's cgroup (for `top`).
+ErrorOr<std::vector<pid_t>> container_pids(const RuntimeOptions& options, const std::string& id);
+
+// exec: runs a process in a running container as a child of the caller (crun exec).
+struct ExecRequest {
+    std::string id;
+    std::string container_dir;      // for resolving the user against the rootfs
+    std::string exec_root_dir;      // for the temporary process.json and console socket
+    std::vector<std::string> args;  // args[0] is the program
+    std::vector<std::string> env;   // the full environment ("KEY=value")
+    std::string user;               // docker's forms; empty: the container's user
+    std::string working_dir;        // empty: the container's
+    bool tty = false;
+    bool privileged = false;  // all capabilities for this process
+    // The container's own settings, so the exec process gets the same capabilities.
+    engine::HostConfig container_host_config;
+    std::string container_user;  // the container's Config.User, used when `user` is empty
+    // Non-tty: the child's stdio (-1 = /dev/null). Tty: ignored, the pty master is returned.
+    int stdin_fd = -1;
+    int stdout_fd = -1;
+    int stderr_fd = -1;
+    // Tty: initial size (0 = leave the default).
+    unsigned short rows = 0;
+    unsigned short columns = 0;
+};
+
+class ExecProcess {
+  public:
+    // The crun exec child; its exit code is the exec'd process's exit code (128+N if killed
+    // by signal N).
+    Child& child() { return child_; }
+    // Tty only: the pty master (read output, write input).
+    int pty_master() const { return pty_master_.get(); }
+    UniqueFd take_pty_master() { return std::move(pty_master_); }
+    ErrorOr<void> resize(unsigned short rows, unsigned short columns);
+    ErrorOr<int> wait() { return child_.wait(); }
+
+    ExecProcess(Child child, UniqueFd pty_master)
+        : child_(std::move(child)), pty_master_(std::move(pty_master)) {}
+
+  private:
+    Child child_;
+    UniqueFd pty_master_;
+};
+ErrorOr<ExecProcess> exec(const RuntimeOptions& options, const ExecRequest& request);
+
+// Sets a pty's window size (exec and shim both use it).
+ErrorOr<void> resize_pty(int pty_fd, unsigned short rows, unsigned short columns);
+
+}  // namespace corral::runtime

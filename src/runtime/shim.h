@@ -1,0 +1,41 @@
+// corral-shim, the per-container supervisor (the server side of shim_client.h). One shim per
+// running container: it runs `crun create`, serves the attach socket, writes the json-file
+// log, runs `crun start` when told, and records the exit status when the container exits.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/error.h"
+#include "runtime/runtime.h"
+#include "runtime/shim_client.h"
+
+namespace corral::runtime {
+
+struct ShimArguments {
+    RuntimeOptions runtime;
+    ShimOptions shim;
+    int ready_fd = -1;  // receives "ready <pid>\n" or "error <message>\n"
+};
+
+// Command line of the shim (after the program name) and back.
+std::vector<std::string> shim_command_line(const RuntimeOptions& runtime,
+                                           const ShimOptions& options, int ready_fd);
+ErrorOr<ShimArguments> parse_shim_command_line(const std::vector<std::string>& arguments);
+
+// Runs the shim to the end (the container's exit); returns the shim's exit code.
+int run_shim(const ShimArguments& arguments);
+
+// Start time of a process in clock ticks since boot (/proc/<pid>/stat field 22); 0 if gone.
+uint64_t process_start_time(pid_t pid);
+
+// Parsers of the shim's state files (shim.json, exit.json).
+ErrorOr<ShimState> parse_shim_state(std::string_view text);
+ErrorOr<ExitStatus> parse_exit_status(std::string_view text);
+
+// File names inside the exec-root dir.
+inline constexpr const char* shim_state_file = "shim.json";
+inline constexpr const char* exit_status_file = "exit.json";
+
+}  // namespace corral::runtime

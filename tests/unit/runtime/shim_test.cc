@@ -1,0 +1,294 @@
+// The shim with real crun: output to the json-file log and to attach clients, exit codes,
+// stdin, tty, rotation, and survival of the engine's death.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support.h"
+
+namespace corral::runtime::testing {
+namespace {
+
+struct LogEntry {
+    std::string log;
+    std::string stream;
+    std::string time;
+};
+
+std::vector<LogEntry> read_log(const std::string& path) {
+    std::vector<LogEntry> entries;
+    for (const auto& line : read_lines(path)) {
+        if (line.empty())
+            continue;
+        auto json = nlohmann::json::parse(line);
+        entries.push_back({json.at("log").get<std::string>(), json.at("stream").get<std::string>(),
+                           json.at("time").get<std::string>()});
+    }
+    return entries;
+}
+
+TEST(Shim, EchoGoesToTheJsonLogAndTheExitCodeIsZero) {
+    SKIP_UNLESS_WORLD();
+    TestContainer container("echo", {"sh", "-c", "echo hello; echo oops >&2; printf tail"});
+    auto shim = container.create();
+    ASSERT_TRUE(shim) << shim.error().message();
+    EXPECT_GT(shim->state.container_pid, 0);
+    ASSERT_TRUE(start_container(container.exec_root_dir));
+    auto status = wait_exit(*shim, container.exec_root_dir);
+    EXPECT_EQ(status.exit_code, 0);
+    EXPECT_FALSE(status.oom_killed);
+    EXPECT_GT(status.finished_at_ns, 0);
+    auto entries = read_log(container.log_path);
+    ASSERT_EQ(entries.size(), 3u);
+    // stdout and stderr are separate pipes: compare per stream.
+    std::vector<std::string> out, err;
+    for (const auto& entry : entries)
+        (entry.stream == "stdout" ? out : err).push_back(entry.log);
+    EXPECT_EQ(out, (std::vector<std::string>{"hello\n", "tail"}));
+    EXPECT_EQ(err, (std::vector<std::string>{"oops\n"}));
+    EXPECT_TRUE(entries[0].time.ends_with("Z"));
+    EXPECT_EQ(entries[0].time[4], '-');
+    EXPECT_EQ(entries[0].time[10], 'T');
+    // The shim cleaned up: rootfs unmounted, crun forgot the container.
+    auto rootfs_entries = fs::list_dir(rootfs_dir(container.container_dir));
+    ASSERT_TRUE(rootfs_entries);
+    EXPECT_TRUE(rootfs_entries->empty());
+    auto state = run({"crun", "--root", world().options.crun_root, "state", container.id});
+    ASSERT_TRUE(state);
+    EXPECT_NE(state->exit_code, 0);
+}
+
+TEST(Shim, ExitCodeOfShellExit) {
+    SKIP_UNLESS_WORLD();
+    TestContainer container("exit7", {"sh", "-c", "exit 7"});
+    auto shim = container.create();
+    ASSERT_TRUE(shim) << shim.error().message();
+    ASSERT_TRUE(start_container(container.exec_root_dir));
+    EXPECT_EQ(wait_exit(*shim, container.exec_root_dir).exit_code, 7);
+}
+
+TEST(Shim, KilledContainerExitsWith137) {
+    SKIP_UNLESS_WORLD();
+    TestContainer container("killed", {"sleep", "1000"});
+    auto shim = container.create();
+    ASSERT_TRUE(shim) << shim.error().message();
+    ASSERT_TRUE(start_container(container.exec_root_dir));
+    auto killed = kill_container(world().options, container.id, container.exec_root_dir, SIGKILL);
+    ASSERT_TRUE(killed) << killed.error().message();
+    EXPECT_EQ(wait_exit(*shim, container.exec_root_dir).exit_code, 137);
+}
+
+TEST(Shim, CrunKillBySignalNumber) {
+    SKIP_UNLESS_WORLD();
+    TestContainer container("crunkill", {"sleep", "1000"});
+    auto shim = container.create();
+    ASSERT_TRUE(shim) << shim.error().message();
+    ASSERT_TRUE(start_container(container.exec_root_dir));
+    auto pids = container_pids(world().options, container.id);
+    ASSERT_TRUE(pids) << pids.error().message();
+    EXPECT_EQ(*pids, std::vector<pid_t>{shim->state.container_pid});
+    auto killed = kill(world().options, container.id, SIGTERM);
+    ASSERT_TRUE(killed) << killed.error().message();
+    // sleep as PID 1 of its namespace ignores SIGTERM without a handler: still running.
+    pollfd descriptor{shim->pidfd.get(), POLLIN, 0};
+    EXPECT_EQ(::poll(&descriptor, 1, 200), 0);
+    ASSERT_TRUE(kill(world().options, container.id, SIGKILL));
+    EXPECT_EQ(wait_exit(*shim, container.exec_root_dir).exit_code, 137);
+}
+
+TEST(Shim, AttachBeforeStartGetsAllOutputAndTheExitCode) {
+    SKIP_UNLESS_WORLD();
+    TestContainer container("attach", {"sh", "-c", "seq 1 2000; echo done >&2; exit 3"});
+    auto shim = container.create();
+    ASSERT_TRUE(shim) << shim.error().message();
+    auto client = ShimClient::connect(container.exec_root_dir, {true, true, false});
+    ASSERT_TRUE(client) << client.error().message();
+    auto started = client->start();
+    ASSERT_TRUE(started) << started.error().message();
+    auto received = receive_all(*client);
+    std::string expected;
+    for (int i = 1; i <= 2000; ++i)
+        expected += std::to_string(i) + "\n";
+    EXPECT_EQ(received.out, expected);
+    EXPECT_EQ(received.err, "done\n");
+    EXPECT_EQ(received.exit_code, 3);
+    EXPECT_EQ(wait_exit(*shim, container.exec_root_dir).exit_code, 3);
+}
+
+TEST(Shim, OnlySubscribedStreamsAreSent) {
+    SKIP_UNLESS_WORLD();
+    TestContainer container("streams", {"sh", "-c", "echo out; echo err >&2"});
+    auto shim = container.create();
+    ASSERT_TRUE(shim) << shim.error().message();
+    auto client = ShimClient::connect(container.exec_root_dir, {false, true, false});
+    ASSERT_TRUE(client);
+    ASSERT_TRUE(client->start());
+    auto received = receive_all(*client);
+    EXPECT_EQ(received.out, "");
+    EXPECT_EQ(received.err, "err\n");
+    wait_exit(*shim, container.exec_root_dir);
+}
+
+TEST(Shim, StdinRoundTrip) {
+    SKIP_UNLESS_WORLD();
+    TestContainer container("stdin",
+                            {"sh", "-c", "while read line; do echo \"got $line\"; done; echo eof"});
+    container.shim.open_stdin = true;
+    auto shim = container.create();
+    ASSERT_TRUE(shim) << shim.error().message();
+    auto client = ShimClient::connect(container.exec_root_dir, {true, true, true});
+    ASSERT_TRUE(client);
+    ASSERT_TRUE(client->start());
+    ASSERT_TRUE(client->write_stdin("one\ntwo\n"));
+    ASSERT_TRUE(client->close_stdin());
+    auto received = receive_all(*client);
+    EXPECT_EQ(received.out, "got one\ngot two\neof\n");
+    EXPECT_EQ(received.exit_code, 0);
+    wait_exit(*shim, container.exec_root_dir);
+}
+
+TEST(Shim, StdinOnceClosesStdinWhenTheClientLeaves) {
+    SKIP_UNLESS_WORLD();
+    TestContainer container("stdinonce", {"sh", "-c", "cat; echo closed"});
+    container.shim.open_stdin = true;
+    container.shim.stdin_once = true;
+    auto shim = container.create();
+    ASSERT_TRUE(shim) << shim.error().message();
+    auto watcher = ShimClient::connect(container.exec_root_dir, {true, false, false});
+    ASSERT_TRUE(watcher);
+    {
+        auto writer = ShimClient::connect(container.exec_root_dir, {false, false, true});
+        ASSERT_TRUE(writer);
+        ASSERT_TRUE(writer->start());
+        ASSERT_TRUE(writer->write_stdin("data\n"));
+    }
+    auto received = receive_all(*watcher);
+    EXPECT_EQ(received.out, "data\nclosed\n");
+    wait_exit(*shim, container.exec_root_dir);
+}
+
+TEST(Shim, TtyContainer) {
+    SKIP_UNLESS_WORLD();
+    TestContainer container(
+        "tty", {"sh", "-c", "stty size; read line; echo \"got $line\"; [ -t 1 ] && echo tty"});
+    container.request.config.tty = true;
+    container.shim.open_stdin = true;
+    container.shim.rows = 30;
+    container.shim.columns = 100;
+    auto shim = container.create();
+    ASSERT_TRUE(shim) << shim.error().message();
+    auto client = ShimClient::connect(container.exec_root_dir, {true, true, true});
+    ASSERT_TRUE(client);
+    ASSERT_TRUE(client->resize(40, 120));
+    ASSERT_TRUE(client->start());
+    ASSERT_TRUE(client->write_stdin("hi\n"));
+    auto received = receive_all(*client);
+    EXPECT_NE(received.out.find("40 120"), std::string::npos) << received.out;
+    EXPECT_NE(received.out.find("got hi"), std::string::npos) << received.out;
+    EXPECT_NE(received.out.find("tty"), std::string::npos) << received.out;
+    EXPECT_EQ(received.err, "");  // a tty merges the streams
+    EXPECT_EQ(received.exit_code, 0);
+    wait_exit(*shim, container.exec_root_dir);
+    bool stdout_only = true;
+    for (const auto& entry : read_log(container.log_path))
+        stdout_only = stdout_only && entry.stream == "stdout";
+    EXPECT_TRUE(stdout_only);
+}
+
+TEST(Shim, LogRotation) {
+    SKIP_UNLESS_WORLD();
+    TestContainer container(
+        "rotate", {"sh", "-c", "i=0; while [ $i -lt 300 ]; do echo line-$i; i=$((i+1)); done"});
+    container.shim.log_config.max_size = 2000;
+    container.shim.log_config.max_file = 3;
+    auto shim = container.create();
+    ASSERT_TRUE(shim) << shim.error().message();
+    ASSERT_TRUE(start_container(container.exec_root_dir));
+    wait_exit(*shim, container.exec_root_dir);
+    EXPECT_TRUE(*fs::exists(container.log_path));
+    EXPECT_TRUE(*fs::exists(container.log_path + ".1"));
+    EXPECT_TRUE(*fs::exists(container.log_path + ".2"));
+    EXPECT_FALSE(*fs::exists(container.log_path + ".3"));
+    for (const char* suffix : {"", ".1", ".2"}) {
+        auto size = sys::stat(container.log_path + suffix);
+        ASSERT_TRUE(size);
+        EXPECT_LT(size->st_size, 2000 + 200);
+    }
+    // The newest lines are in the current file, in order, the oldest rotated away.
+    auto current = read_log(container.log_path);
+    ASSERT_FALSE(current.empty());
+    EXPECT_EQ(current.back().log, "line-299\n");
+    auto oldest = read_log(container.log_path + ".2");
+    ASSERT_FALSE(oldest.empty());
+    EXPECT_NE(oldest.front().log, "line-0\n");
+}
+
+TEST(Shim, LogTypeNoneWritesNoFile) {
+    SKIP_UNLESS_WORLD();
+    TestContainer container("nolog", {"echo", "quiet"});
+    container.shim.log_config.type = "none";
+    auto shim = container.create();
+    ASSERT_TRUE(shim) << shim.error().message();
+    auto client = ShimClient::connect(container.exec_root_dir, {true, true, false});
+    ASSERT_TRUE(client);
+    ASSERT_TRUE(client->start());
+    EXPECT_EQ(receive_all(*client).out, "quiet\n");
+    wait_exit(*shim, container.exec_root_dir);
+    EXPECT_FALSE(*fs::exists(container.log_path));
+}
+
+TEST(Shim, CreateFailureIsReported) {
+    SKIP_UNLESS_WORLD();
+    TestContainer container("missing", {"/no/such/program"});
+    auto shim = container.create();
+    ASSERT_FALSE(shim);
+    EXPECT_NE(shim.error().message().find("/no/such/program"), std::string::npos)
+        << shim.error().message();
+    EXPECT_FALSE(*fs::exists(container.exec_root_dir + "/attach.sock"));
+}
+
+// The engine dies (SIGKILL) after spawning the shim: the container keeps running, and its
+// exit status is recorded.
+TEST(Shim, SurvivesTheDeathOfItsSpawner) {
+    SKIP_UNLESS_WORLD();
+    TestContainer container("orphan", {"sh", "-c", "read line; echo \"after $line\"; exit 5"});
+    container.shim.open_stdin = true;
+    auto bundle = prepare_bundle(container.request, world().options);
+    ASSERT_TRUE(bundle) << bundle.error().message();
+    bundle->rootfs->release();
+    auto pipe = sys::pipe();
+    ASSERT_TRUE(pipe);
+    pid_t engine = ::fork();
+    ASSERT_GE(engine, 0);
+    if (engine == 0) {
+        auto shim = spawn_shim(world().options, container.shim);
+        if (!shim || !start_container(container.exec_root_dir))
+            std::_Exit(1);
+        (void)!::write((*pipe)[1].get(), "x", 1);
+        ::pause();
+        std::_Exit(0);
+    }
+    (*pipe)[1].reset();
+    char byte;
+    ASSERT_EQ(::read((*pipe)[0].get(), &byte, 1), 1);
+    ASSERT_EQ(::kill(engine, SIGKILL), 0);
+    ASSERT_TRUE(sys::waitpid(engine, 0));
+    // Re-adopt, as a restarted engine would.
+    auto adopted = open_shim(container.exec_root_dir);
+    ASSERT_TRUE(adopted) << adopted.error().message();
+    ASSERT_TRUE(adopted->has_value());
+    EXPECT_TRUE(shim_alive((*adopted)->state));
+    auto client = ShimClient::connect(container.exec_root_dir, {true, true, true});
+    ASSERT_TRUE(client) << client.error().message();
+    ASSERT_TRUE(client->write_stdin("restart\n"));
+    auto received = receive_all(*client);
+    EXPECT_EQ(received.out, "after restart\n");
+    EXPECT_EQ(wait_exit(**adopted, container.exec_root_dir).exit_code, 5);
+    auto entries = read_log(container.log_path);
+    ASSERT_EQ(entries.size(), 1u);
+    EXPECT_EQ(entries[0].log, "after restart\n");
+}
+
+}  // namespace
+}  // namespace corral::runtime::testing
