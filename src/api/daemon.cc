@@ -1,6 +1,7 @@
 #include "api/daemon.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -87,6 +88,13 @@ ErrorOr<void> run_daemon(DaemonOptions options) {
             return Error::from_errno("signalfd", errno);
     }
     ::signal(SIGPIPE, SIG_IGN);
+    // Every client connection and every container holds fds: use all the hard limit allows
+    // (raising the soft limit needs no privilege).
+    rlimit files{};
+    if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+        files.rlim_cur = files.rlim_max;
+        (void)::setrlimit(RLIMIT_NOFILE, &files);
+    }
     if (options.host_mode)
         TRY_CONTEXT(runtime::enter_private_mount_namespace(), "host mode");
 

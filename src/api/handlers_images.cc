@@ -2,6 +2,8 @@
 // save (get) and load.
 #include <fnmatch.h>
 
+#include <optional>
+
 #include "api/api.h"
 #include "api/body_pipe.h"
 #include "api/json_fields.h"
@@ -131,13 +133,19 @@ ErrorOr<void> pull(Exchange& exchange, ApiContext& context) {
     auto reference = TRY(image::Reference::parse(text));
     auto auth = TRY(registry_auth(request));
     ProgressStream stream(exchange);
-    bool announced = false;
+    // The store announces "Pulling from ..." before it reaches the registry; hold that line
+    // back until more progress comes, so that an unreachable registry or an unknown image is
+    // still an HTTP error status rather than a line in a started stream.
+    std::optional<image::ProgressRecord> held;
     auto progress = stream.sink();
     auto announce_then = [&](const image::ProgressRecord& record) {
-        if (!announced) {
-            announced = true;
-            (void)stream.line({{"status", "Pulling from " + reference.familiar_name()},
-                               {"id", reference.tag.empty() ? reference.digest : reference.tag}});
+        if (!exchange.response_started() && !held && record.status.rfind("Pulling from", 0) == 0) {
+            held = record;
+            return;
+        }
+        if (held) {
+            progress(*held);
+            held.reset();
         }
         progress(record);
     };
@@ -145,6 +153,8 @@ ErrorOr<void> pull(Exchange& exchange, ApiContext& context) {
     if (result.is_error())
         return stream.finish(result.release_error());
     const auto& pulled = result.value();
+    if (held)
+        TRY(stream.line(progress_json(*held)));
     if (!pulled.digest.empty())
         TRY(stream.line({{"status", "Digest: " + pulled.digest}}));
     TRY(stream.line(
@@ -282,7 +292,9 @@ ErrorOr<void> remove(Exchange& exchange, ApiContext& context) {
     for (const auto& record : records) {
         bool untagged = record.kind == image::RemoveRecord::Kind::untagged;
         body.push_back({{untagged ? "Untagged" : "Deleted", record.value}});
-        publish(context, untagged ? "untag" : "delete", image.id, untagged ? record.value : "");
+        // As docker: "untag" names the tag that went, "delete" the image id.
+        publish(context, untagged ? "untag" : "delete", image.id,
+                untagged ? record.value : image.id);
     }
     return respond_json(exchange, 200, body);
 }

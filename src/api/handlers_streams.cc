@@ -1,6 +1,10 @@
 // Routes that stream or take over the connection: logs, wait, attach and exec start.
 #include <fcntl.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
+
+#include <optional>
+#include <thread>
 
 #include "api/api.h"
 #include "api/create_body.h"
@@ -63,18 +67,8 @@ ErrorOr<void> logs(Exchange& exchange, ApiContext& context) {
     return exchange.end_stream();
 }
 
-ErrorOr<void> wait(Exchange& exchange, ApiContext& context) {
-    const auto& request = exchange.request();
-    auto condition = TRY(engine::parse_wait_condition(request.query_value("condition")));
-    // Resolve first: an unknown container is a 404, not a stream.
-    std::string id = TRY(context.engine.resolve(request.params.at("id")));
-    // The CLI waits for the response head before it starts the container; the engine
-    // registers this waiter when wait() is entered right after the head is sent.
-    TRY(exchange.begin_stream(200, "application/json"));
-    auto result = context.engine.wait(id, condition, hangup_of(exchange));
+ErrorOr<void> write_wait_result(Exchange& exchange, const ErrorOr<engine::WaitResult>& result) {
     if (result.is_error()) {
-        if (result.error().kind() == ErrorKind::unavailable)
-            return {};
         json body = {{"StatusCode", -1}, {"Error", {{"Message", result.error().message()}}}};
         TRY(exchange.write(dump(body) + "\n"));
         return exchange.end_stream();
@@ -82,6 +76,73 @@ ErrorOr<void> wait(Exchange& exchange, ApiContext& context) {
     json error = result->error.empty() ? json(nullptr) : json{{"Message", result->error}};
     TRY(exchange.write(dump({{"Error", error}, {"StatusCode", result->exit_code}}) + "\n"));
     return exchange.end_stream();
+}
+
+void signal_eventfd(int fd) {
+    uint64_t one = 1;
+    (void)!::write(fd, &one, sizeof(one));
+}
+
+ErrorOr<void> wait(Exchange& exchange, ApiContext& context) {
+    const auto& request = exchange.request();
+    auto condition = TRY(engine::parse_wait_condition(request.query_value("condition")));
+    // Resolve first: an unknown container is a 404, not a stream.
+    std::string id = TRY(context.engine.resolve(request.params.at("id")));
+    // The CLI starts the container as soon as it has the response head. For next-exit and
+    // removed, an exit between the head and the engine registering this waiter would be
+    // missed; an event subscription taken before the head catches it, and a watcher thread
+    // turns it into a cancellation of the engine wait.
+    std::unique_ptr<engine::EventSubscription> subscription;
+    if (condition != engine::WaitCondition::not_running) {
+        engine::EventFilters filters;
+        filters.types = {"container"};
+        filters.containers = {id};
+        filters.actions = {"die", "destroy"};
+        auto subscribed = context.engine.subscribe(0, 0, std::move(filters));
+        if (!subscribed.is_error())  // too many subscribers: the plain wait still works
+            subscription = subscribed.release_value();
+    }
+    TRY(exchange.begin_stream(200, "application/json"));
+    if (!subscription) {
+        auto result = context.engine.wait(id, condition, hangup_of(exchange));
+        if (result.is_error() && result.error().kind() == ErrorKind::unavailable)
+            return {};
+        return write_wait_result(exchange, result);
+    }
+    UniqueFd observed_event(::eventfd(0, EFD_CLOEXEC));
+    UniqueFd stop_watching(::eventfd(0, EFD_CLOEXEC));
+    if (!observed_event || !stop_watching)
+        return Error::from_errno("eventfd", errno);
+    std::optional<engine::WaitResult> observed;
+    std::thread watcher([&] {
+        std::optional<int> exit_code;
+        while (true) {
+            auto next = subscription->next(engine::Cancellation{stop_watching.get(), -1});
+            if (next.is_error() || !next.value())
+                return;
+            const auto& event = *next.value();
+            if (event.action == "die") {
+                auto code = event.attributes.find("exitCode");
+                exit_code = code == event.attributes.end() ? 0 : std::atoi(code->second.c_str());
+                if (condition == engine::WaitCondition::next_exit)
+                    break;
+            } else if (event.action == "destroy") {
+                break;
+            }
+        }
+        observed = engine::WaitResult{exit_code.value_or(0), ""};
+        signal_eventfd(observed_event.get());
+    });
+    auto result = context.engine.wait(
+        id, condition, engine::Cancellation{observed_event.get(), exchange.socket_fd()});
+    signal_eventfd(stop_watching.get());
+    watcher.join();
+    if (result.is_error() && result.error().kind() == ErrorKind::unavailable) {
+        if (!observed)
+            return {};  // the client went away
+        return write_wait_result(exchange, *observed);
+    }
+    return write_wait_result(exchange, result);
 }
 
 // Hands the connection to `run` (engine attach or exec start). Errors the engine reports

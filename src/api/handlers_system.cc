@@ -46,7 +46,8 @@ ErrorOr<void> version(Exchange& exchange, const ApiContext& context) {
                     {"Os", "linux"},
                     {"Arch", "amd64"},
                     {"KernelVersion", kernel},
-                    {"BuildTime", ""}};
+                    {"BuildTime", ""},
+                    {"Experimental", "false"}};
     json body = {
         {"Platform", {{"Name", "CorralOS system-docker " + info.version}}},
         {"Components",
@@ -207,6 +208,9 @@ Router build_router(ApiContext& context) {
 
 ServerOptions api_server_options(const DaemonInfo& info) {
     ServerOptions options;
+    // `docker run` holds up to three connections (attach, wait, the rest): room for a few
+    // hundred concurrent runs.
+    options.max_connections = 1024;
     options.min_api_version = min_api_version;
     options.max_api_version = api_version;
     options.common_headers = {{"Api-Version", api_version},

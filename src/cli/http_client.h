@@ -13,7 +13,7 @@
 
 #include "base/error.h"
 #include "base/fd.h"
-#include "cli/http_response.h"
+#include "cli/http_client_response.h"
 
 namespace corral::cli::http {
 

@@ -1,5 +1,7 @@
 #include "cli/system_docker_format.h"
 
+#include "base/sys.h"
+
 #include <time.h>
 
 #include <algorithm>
@@ -137,7 +139,7 @@ std::optional<int64_t> parse_go_duration(std::string_view text) {
 
 }  // namespace
 
-ErrorOr<std::string> docker_timestamp(std::string_view value, int64_t now_seconds) {
+ErrorOr<std::string> docker_timestamp(std::string_view value, int64_t now_ns) {
     std::string text(value);
     if (text.empty())
         return Error::invalid("empty timestamp");
@@ -145,7 +147,6 @@ ErrorOr<std::string> docker_timestamp(std::string_view value, int64_t now_second
     if (numeric)
         return text;
     if (auto duration = parse_go_duration(text)) {
-        int64_t now_ns = now_seconds * 1000000000;
         int64_t at = now_ns - *duration;
         char buffer[48];
         std::snprintf(buffer, sizeof buffer, "%lld.%09lld", static_cast<long long>(at / 1000000000),
@@ -200,7 +201,7 @@ ErrorOr<std::string> docker_timestamp(std::string_view value, int64_t now_second
 }
 
 ErrorOr<std::string> docker_timestamp(std::string_view value) {
-    return docker_timestamp(value, static_cast<int64_t>(::time(nullptr)));
+    return docker_timestamp(value, sys::realtime_ns());
 }
 
 std::string Table::render() const {

@@ -24,9 +24,9 @@ std::string ellipsis(std::string_view text, size_t width);
 std::string format_timestamp_ns(int64_t nanoseconds);
 
 // A --since/--until value as the API wants it ("seconds[.nanoseconds]" since the epoch): a
-// Unix time passes through, a Go duration ("10m", "1h30m") counts back from `now_seconds`, an
+// Unix time passes through, a Go duration ("10m", "1h30m") counts back from `now_ns`, an
 // RFC 3339 date or time ("2026-11-28", "2026-11-28T05:00:00Z") is converted.
-ErrorOr<std::string> docker_timestamp(std::string_view value, int64_t now_seconds);
+ErrorOr<std::string> docker_timestamp(std::string_view value, int64_t now_ns);
 ErrorOr<std::string> docker_timestamp(std::string_view value);
 
 // Columns aligned as Go's text/tabwriter does: each cell but the last of a row is padded to

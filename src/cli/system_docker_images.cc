@@ -8,9 +8,9 @@
 #include <set>
 
 #include "base/sys.h"
-#include "cli/docker_stream.h"
 #include "cli/system_docker_commands.h"
 #include "cli/system_docker_format.h"
+#include "cli/system_docker_stream.h"
 
 namespace corral::cli {
 
@@ -324,6 +324,12 @@ ErrorOr<int> command_pull(CommandContext& context, const Arguments& arguments) {
     if (auto exit = parse_flags(context, app, arguments, "pull", &names, 1, 1))
         return *exit;
     auto [repository, tag] = split_reference(names[0]);
+    bool tagged =
+        names[0].find('@') != std::string::npos ||
+        names[0].substr(names[0].rfind('/') == std::string::npos ? 0 : names[0].rfind('/'))
+                .find(':') != std::string::npos;
+    if (!tagged && !quiet)
+        std::printf("Using default tag: %s\n", tag.c_str());
     std::string query = "/images/create?fromImage=" + url_encode(repository);
     if (!tag.empty())
         query += "&tag=" + url_encode(tag);

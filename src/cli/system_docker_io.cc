@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "base/sys.h"
-#include "cli/docker_stream.h"
+#include "cli/system_docker_stream.h"
 
 namespace corral::cli {
 
@@ -77,9 +77,9 @@ ErrorOr<RawTerminal> RawTerminal::enable(int fd) {
     if (::tcgetattr(fd, &saved) < 0)
         return Error::from_errno("tcgetattr", errno);
     termios raw = saved;
+    // Fully raw, output included: the container's own terminal already turns "\n" into
+    // "\r\n", and a second translation here would double the carriage returns.
     ::cfmakeraw(&raw);
-    // Keep output post-processing so our own messages still start at column 0.
-    raw.c_oflag = saved.c_oflag;
     if (::tcsetattr(fd, TCSANOW, &raw) < 0)
         return Error::from_errno("tcsetattr", errno);
     return RawTerminal(fd, saved);

@@ -59,6 +59,15 @@ ErrorOr<int> read_wait_result(http::Connection& connection) {
     }
 }
 
+// A container that could not start: `run` words it as docker run does, other commands plainly.
+void print_start_error(CommandContext& context, bool from_run, const std::string& message) {
+    if (from_run)
+        std::fprintf(stderr, "%s: %s\n\nRun '%s run --help' for more information\n",
+                     context.program().c_str(), message.c_str(), context.program().c_str());
+    else
+        std::fprintf(stderr, "%s\n", message.c_str());
+}
+
 // Attaches to a created container, starts it, copies its streams and returns its exit code.
 struct AttachedRun {
     std::string id;
@@ -67,6 +76,7 @@ struct AttachedRun {
     bool sig_proxy = true;
     std::string wait_condition = "next-exit";
     bool already_running = false;  // attach only, no start
+    bool from_run = false;
 };
 
 ErrorOr<int> run_attached(CommandContext& context, const AttachedRun& run) {
@@ -81,8 +91,7 @@ ErrorOr<int> run_attached(CommandContext& context, const AttachedRun& run) {
     if (!run.already_running) {
         auto started = api->call("POST", container_path(run.id, "/start"));
         if (started.is_error()) {
-            std::fprintf(stderr, "%s: %s\n", context.program().c_str(),
-                         started.error().message().c_str());
+            print_start_error(context, run.from_run, started.error().message());
             return start_failure_exit_code(started.error().message());
         }
     }
@@ -181,8 +190,7 @@ ErrorOr<int> command_run(CommandContext& context, const Arguments& arguments) {
     if (options.detach) {
         auto started = api->call("POST", container_path(id, "/start"));
         if (started.is_error()) {
-            std::fprintf(stderr, "%s: %s\n", context.program().c_str(),
-                         started.error().message().c_str());
+            print_start_error(context, true, started.error().message());
             return start_failure_exit_code(started.error().message());
         }
         std::printf("%s\n", id.c_str());
@@ -194,10 +202,11 @@ ErrorOr<int> command_run(CommandContext& context, const Arguments& arguments) {
     run.interactive = options.interactive;
     run.sig_proxy = options.sig_proxy;
     run.wait_condition = options.remove ? "removed" : "next-exit";
+    run.from_run = true;
     auto code = run_attached(context, run);
     if (code.is_error()) {
         // The container ran (or was created): report like the other commands, exit 125.
-        std::fprintf(stderr, "%s: %s\n", context.program().c_str(), code.error().message().c_str());
+        print_start_error(context, true, code.error().message());
         return 125;
     }
     return *code;

@@ -4,9 +4,9 @@
 #include <cstdio>
 #include <map>
 
-#include "cli/docker_stream.h"
 #include "cli/system_docker_commands.h"
 #include "cli/system_docker_format.h"
+#include "cli/system_docker_stream.h"
 
 namespace corral::cli {
 

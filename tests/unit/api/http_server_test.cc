@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "api/body_pipe.h"
+#include "api/daemon.h"
 #include "api/errors.h"
 #include "api/json_fields.h"
 #include "base/fs.h"
@@ -87,6 +89,29 @@ class HttpServerTest : public ::testing::Test {
         router_.add("POST", "/unchanged", [](Exchange&) -> ErrorOr<void> {
             return Error{ErrorKind::not_modified, "already started"};
         });
+        router_.add(
+            "POST", "/pipe",
+            [](Exchange& e) -> ErrorOr<void> {
+                size_t total = 0;
+                TRY(consume_body_through_pipe(e, [&](int fd) -> ErrorOr<void> {
+                    char buffer[4096];
+                    while (size_t n = TRY(sys::read(fd, buffer)))
+                        total += n;
+                    return {};
+                }));
+                return e.respond(200, "text/plain", std::to_string(total));
+            },
+            RouteOptions{1 << 20, true});
+        router_.add(
+            "POST", "/pipe-fail",
+            [](Exchange& e) -> ErrorOr<void> {
+                return consume_body_through_pipe(e, [&](int fd) -> ErrorOr<void> {
+                    char buffer[10];
+                    TRY(sys::read(fd, buffer));
+                    return Error::invalid("bad archive");
+                });
+            },
+            RouteOptions{64 << 20, true});
         options_.header_timeout_ms = 500;
         options_.header_limit = 4096;
         options_.common_headers = {{"Api-Version", "1.41"}};
@@ -355,6 +380,37 @@ TEST_F(HttpServerTest, StopClosesIdleConnections) {
     EXPECT_TRUE(reader.closed());
     EXPECT_EQ(server_->active_connections(), 0u);
     server_.reset();
+}
+
+TEST_F(HttpServerTest, BodyThroughPipe) {
+    start();
+    std::string request = "POST /pipe HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (int i = 0; i < 100; ++i)
+        request += "3e8\r\n" + std::string(1000, 'z') + "\r\n";
+    request += "0\r\n\r\n";
+    auto response = exchange(request);
+    EXPECT_EQ(response.status, 200);
+    EXPECT_EQ(response.body, "100000");
+    // The connection stays usable: the body was read to its end.
+}
+
+TEST_F(HttpServerTest, ConsumerFailureAnswersWhileClientStillSends) {
+    start();
+    auto fd = connect();
+    std::string head = "POST /pipe-fail HTTP/1.1\r\nHost: x\r\nContent-Length: 50000000\r\n\r\n";
+    send_text(fd.get(), head + std::string(100000, 'q'));
+    ResponseReader reader(fd.get());
+    auto response = reader.read();
+    EXPECT_EQ(response.status, 400);
+    EXPECT_EQ(response.body, "{\"message\":\"bad archive\"}\n");
+}
+
+TEST(HostAddress, UnixOnly) {
+    EXPECT_EQ(parse_host_address("unix:///var/run/x.sock").value(), "/var/run/x.sock");
+    EXPECT_EQ(parse_host_address("/tmp/y.sock").value(), "/tmp/y.sock");
+    EXPECT_TRUE(parse_host_address("tcp://0.0.0.0:2375").is_error());
+    EXPECT_TRUE(parse_host_address("unix://relative").is_error());
+    EXPECT_TRUE(parse_host_address("").is_error());
 }
 
 TEST(ErrorMapping, StatusPerKind) {

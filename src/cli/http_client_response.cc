@@ -1,4 +1,4 @@
-#include "cli/http_response.h"
+#include "cli/http_client_response.h"
 
 #include <strings.h>
 #include <algorithm>

@@ -1,4 +1,4 @@
-#include "cli/docker_stream.h"
+#include "cli/system_docker_stream.h"
 
 #include <algorithm>
 
