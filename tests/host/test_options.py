@@ -128,7 +128,7 @@ def test_privileged(docker, image, engine):
     assert refused.returncode != 0
     result = docker("run", "--rm", "--privileged", image, "sh", "-c",
                     "mount -t tmpfs t /mnt && grep ' /mnt ' /proc/mounts; "
-                    "grep CapEff /proc/self/status", check=False)
+                    "grep CapEff /proc/self/status", check=False, timeout=30)
     if engine == "dockerd" and "unable to apply caps" in result.stderr:
         pytest.skip("dockerd asks runc for every capability; this host's bounding set lacks "
                     "CAP_SYS_RESOURCE")
