@@ -169,12 +169,13 @@ def tls_ca(session_root):
 def registry_https(session_root, image_archive, tls_ca, daemon):
     """HTTPS registry reached as corral-registry.test:PORT (an /etc/hosts entry inside the
     engine's mount namespace), so the engine must speak TLS and trust our CA: ca.crt is in
-    docker's certs.d layout both in /etc/docker/certs.d (dockerd) and <data-root>/certs.d."""
+    docker's certs.d layout, where each engine reads it: /etc/docker/certs.d (dockerd) and
+    <data-root>/image/certs.d (ours)."""
     registry = Registry(session_root / "registry-https", tls=(str(tls_ca["cert"]),
                                                                str(tls_ca["key"])))
     registry.push_archive(str(image_archive), "test/busybox:1")
     name = f"corral-registry.test:{registry.port}"
-    for certs in (daemon.namespace.certs_dir, daemon.data_root / "certs.d"):
+    for certs in (daemon.namespace.certs_dir, daemon.data_root / "image" / "certs.d"):
         (certs / name).mkdir(parents=True, exist_ok=True)
         shutil.copy(tls_ca["ca"], certs / name / "ca.crt")
     registry.name = name

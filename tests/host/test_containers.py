@@ -412,3 +412,18 @@ def test_container_json_list_via_api(daemon, docker, image):
     status, detail = daemon.request_json("GET", f"/containers/{name}/json")
     assert status == 200 and detail["Name"] == "/" + name
     json.dumps(detail)
+
+
+def test_failed_start_is_reported_not_hung(docker, image):
+    """A container whose process cannot start: `run` returns docker's error promptly (attached
+    and detached), the container is left in `created`, and the engine stays usable."""
+    result = docker("run", "--rm", image, "/no/such/binary", check=False, timeout=30)
+    assert result.returncode in (126, 127), (result.returncode, result.stderr)
+    assert "/no/such/binary" in result.stderr and "no such file" in result.stderr.lower(), \
+        result.stderr
+    name = unique("nostart")
+    detached = docker("run", "-d", "--name", name, image, "/no/such/binary", check=False,
+                      timeout=30)
+    assert detached.returncode in (126, 127), detached.stderr
+    assert docker.inspect(name)["State"]["Status"] in ("created", "exited")
+    assert docker.out("run", "--rm", image, "echo", "still-fine") == "still-fine"

@@ -12,7 +12,7 @@ DEBIAN_CLIENT = "/usr/bin/docker"
 
 
 def host_mounts() -> str:
-    with open("/proc/1/mountinfo") as mountinfo:
+    with open("/proc/self/mountinfo") as mountinfo:
         return mountinfo.read()
 
 
@@ -35,7 +35,8 @@ def test_command_line_alone_leaves_the_host_untouched(daemon_factory, image_arch
     try:
         docker = Docker(daemon.host)
         own = os.stat(f"/proc/{daemon.process.pid}/ns/mnt").st_ino
-        assert own != os.stat("/proc/1/ns/mnt").st_ino, "the engine stayed in the host's mount namespace"
+        assert own != os.stat("/proc/self/ns/mnt").st_ino, \
+            "the engine stayed in the host's mount namespace"
         docker("load", "-i", image_archive, timeout=120)
         name = f"bare-{uuid.uuid4().hex[:6]}"
         docker("run", "-d", "--name", name, "corral-test/busybox:1", "sleep", "1000")

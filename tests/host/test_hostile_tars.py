@@ -76,8 +76,8 @@ def test_dotdot_entries(daemon, docker, image, session_root, engine):
              .file(f"a/../../{marker}-two")
              .file("../" * 20 + f"tmp/{marker}-deep").bytes())
     result = load_hostile(docker, session_root, layer, "corral-test/dotdot:1")
-    loaded = check_refused(result, docker, "corral-test/dotdot:1", engine, "loaded")
     assert escapes(marker, daemon, session_root) == []
+    loaded = check_refused(result, docker, "corral-test/dotdot:1", engine, "loaded")
     if loaded:
         # dockerd clamps `../` at the layer root: the files land inside the image.
         inside = docker.out("run", "--rm", "corral-test/dotdot:1", "sh", "-c",
@@ -91,8 +91,8 @@ def test_absolute_path_entry(daemon, docker, image, session_root, engine):
     marker = f"abs-{uuid.uuid4().hex[:8]}"
     layer = images.HostileLayer().file(f"/tmp/{marker}").file(f"/{marker}-root").bytes()
     result = load_hostile(docker, session_root, layer, "corral-test/absolute:1")
-    loaded = check_refused(result, docker, "corral-test/absolute:1", engine, "loaded")
     assert escapes(marker, daemon, session_root) == []
+    loaded = check_refused(result, docker, "corral-test/absolute:1", engine, "loaded")
     if loaded:
         # dockerd keeps the entry inside the image: /tmp/<marker> of the container.
         assert docker.out("run", "--rm", "corral-test/absolute:1", "cat", f"/tmp/{marker}") == "pwned"
@@ -108,8 +108,8 @@ def test_symlink_escape(daemon, docker, image, session_root, engine):
              .symlink("up", "../../../../../../../../../../..")
              .file(f"up/tmp/{marker}-up").bytes())
     result = load_hostile(docker, session_root, layer, "corral-test/symlink:1")
-    loaded = check_refused(result, docker, "corral-test/symlink:1", engine, "loaded")
     assert escapes(marker, daemon, session_root) == []
+    loaded = check_refused(result, docker, "corral-test/symlink:1", engine, "loaded")
     if loaded:
         docker("rmi", "corral-test/symlink:1")
     healthy(daemon, docker, image)

@@ -42,7 +42,7 @@ def test_network_container_shares_the_network_namespace(docker, image):
 def test_host_ipc_and_uts(docker, image, namespace):
     host = os.readlink(f"/proc/self/ns/{namespace}")
     shared = docker.out("run", "--rm", f"--{namespace}", "host", image, "readlink",
-                        f"/proc/self/ns/{namespace}")
+                        f"/proc/self/ns/{namespace}", timeout=30)
     assert shared == host
     private = docker.out("run", "--rm", image, "readlink", f"/proc/self/ns/{namespace}")
     assert private != host

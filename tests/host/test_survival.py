@@ -9,14 +9,18 @@ from harness import Docker, pid_alive, wait_until
 
 
 @pytest.fixture(scope="module")
-def survival(daemon_factory, image_archive):
+def survival(daemon_factory, image_archive, session_root):
     daemon = daemon_factory("survive")
+    control = session_root / "survival-control"
+    control.mkdir()
     docker = Docker(daemon.host)
     docker("load", "-i", image_archive, timeout=120)
     image = "corral-test/busybox:1"
-    record = {"daemon": daemon, "docker": docker}
-    docker("run", "-d", "--name", "short", image, "sh", "-c",
-           "echo before; sleep 8; echo after; exit 3")
+    record = {"daemon": daemon, "docker": docker, "control": control}
+    # `short` exits with 3 once the test creates control/go (after the restart checks), so
+    # a slow restart cannot race it.
+    docker("run", "-d", "--name", "short", "-v", f"{control}:/control", image, "sh", "-c",
+           "echo before; while [ ! -e /control/go ]; do sleep 0.1; done; echo after; exit 3")
     docker("run", "-d", "--name", "long", image, "sh", "-c",
            "echo long-start; i=0; while :; do i=$((i+1)); echo tick$i; sleep 0.5; done")
     docker("run", "-d", "--name", "while-down", image, "sh", "-c", "sleep 1; echo bye; exit 4")
@@ -72,16 +76,20 @@ def test_all_containers_still_known(survival):
 
 def test_later_exit_observed_with_code(survival):
     docker = survival["docker"]
+    (survival["control"] / "go").write_text("")
     assert docker.out("wait", "short", timeout=30) == "3"
     state = docker.inspect("short")["State"]
     assert state["Status"] == "exited" and state["ExitCode"] == 3
     assert docker.out("logs", "short").split() == ["before", "after"]
 
 
-def test_exit_while_engine_down_is_recorded(survival):
+def test_exit_while_engine_down_is_recorded(survival, engine):
     docker = survival["docker"]
     state = wait_until(lambda: (lambda s: s if s["Status"] == "exited" else None)(
         docker.inspect("while-down")["State"]), 15, what="while-down exited")
+    if engine == "dockerd" and state["ExitCode"] == 255:
+        pytest.xfail("dockerd's live-restore sometimes misses an exit that happened while it was "
+                     "down and reports 255")
     assert state["ExitCode"] == 4
     assert docker.out("wait", "while-down", timeout=30) == "4"
 
