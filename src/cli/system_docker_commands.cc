@@ -1,5 +1,6 @@
 #include "cli/system_docker_commands.h"
 
+#include <cctype>
 #include <cstdio>
 
 namespace corral::cli {
@@ -141,11 +142,16 @@ std::optional<int> parse_flags(CommandContext& context, CLI::App& app, const Arg
 }
 
 int start_failure_exit_code(std::string_view message) {
-    if (message.find("executable file not found") != std::string_view::npos ||
-        message.find("no such file or directory") != std::string_view::npos)
+    // Daemons word these differently (runc: "executable file not found in $PATH", crun:
+    // "executable file `x` not found in $PATH: No such file or directory"): match loosely.
+    std::string lower;
+    for (char c : message)
+        lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    auto has = [&](std::string_view needle) { return lower.find(needle) != std::string::npos; };
+    if (has("executable file not found") || has("not found in $path") ||
+        has("no such file or directory"))
         return 127;
-    if (message.find("permission denied") != std::string_view::npos ||
-        message.find("cannot execute") != std::string_view::npos)
+    if (has("permission denied") || has("cannot execute") || has("exec format error"))
         return 126;
     return 125;
 }

@@ -1,5 +1,7 @@
 #include "cli/system_docker_run_options.h"
 
+#include "cli/system_docker_commands.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -200,6 +202,17 @@ TEST(RunOptions, AttachedRunAndRestartPolicies) {
     EXPECT_FALSE(build_create_body(parse({"-v", "relative", "busybox"})));
     EXPECT_FALSE(build_create_body(parse({"--device", "/dev/x:/dev/y:rwz", "busybox"})));
     EXPECT_FALSE(build_create_body(parse({"--log-opt", "novalue", "busybox"})));
+}
+
+TEST(RunOptions, StartFailureExitCodes) {
+    EXPECT_EQ(start_failure_exit_code("Error response from daemon: failed to create shim task: "
+                                      "exec: \"x\": executable file not found in $PATH: unknown"),
+              127);
+    EXPECT_EQ(start_failure_exit_code("Error response from daemon: crun create: executable file "
+                                      "`x` not found in $PATH: No such file or directory"),
+              127);
+    EXPECT_EQ(start_failure_exit_code("exec: \"/etc/passwd\": permission denied: unknown"), 126);
+    EXPECT_EQ(start_failure_exit_code("Error response from daemon: No such container: x"), 125);
 }
 
 }  // namespace
