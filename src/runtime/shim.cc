@@ -86,16 +86,30 @@ class Shim {
             report_ready("error " + created.error().message());
             return 1;
         }
-        report_ready("ready " + std::to_string(container_pid_));
+        report_ready("ready " + std::to_string(container_pid_), true);
         loop();
+        wait_for_spawner();
         return 0;
     }
 
   private:
-    void report_ready(const std::string& line) {
+    void report_ready(const std::string& line, bool keep_open = false) {
         if (ready_fd_ < 0)
             return;
         (void)sys::write_all(ready_fd_, line + "\n");
+        if (!keep_open) {
+            ::close(ready_fd_);
+            ready_fd_ = -1;
+        }
+    }
+
+    // The engine closes its end of the readiness pipe once it holds our pidfd; a shim whose
+    // container ended at once must not be gone before that (its pid would be unknowable).
+    void wait_for_spawner() {
+        if (ready_fd_ < 0)
+            return;
+        pollfd descriptor{ready_fd_, 0, 0};
+        (void)::poll(&descriptor, 1, 5000);  // POLLERR once no reader is left
         ::close(ready_fd_);
         ready_fd_ = -1;
     }
@@ -117,9 +131,16 @@ class Shim {
         set_nonblocking(listener_.get());
 
         SpawnOptions create_options;
-        create_options.argv = crun_command(
-            runtime_, {"create", "--bundle", bundle_dir(options_.container_dir), "--pid-file",
-                       fs::join(options_.exec_root_dir, "container.pid")});
+        std::vector<std::string> create_arguments = {"create"};
+        if (options_.start_immediately) {
+            create_arguments = {"run", "--detach"};
+            started_ = true;
+        }
+        for (auto& argument :
+             {std::string("--bundle"), bundle_dir(options_.container_dir),
+              std::string("--pid-file"), fs::join(options_.exec_root_dir, "container.pid")})
+            create_arguments.push_back(argument);
+        create_options.argv = crun_command(runtime_, std::move(create_arguments));
         UniqueFd console_listener;
         std::array<UniqueFd, 2> stdin_pipe, stdout_pipe, stderr_pipe;
         stderr_pipe = TRY(sys::pipe());
@@ -183,6 +204,15 @@ class Shim {
         container_pid_ = std::atoi(pid_text.c_str());
         if (container_pid_ <= 0)
             return Error::internal("crun create: no container pid");
+        // The container may already have ended (run --detach). Once fully gone without us
+        // collecting it, someone else took its status: record that rather than wait forever.
+        // (A zombie, ours or not yet re-parented to us, still has a pidfd.)
+        auto container_pidfd = sys::pidfd_open(container_pid_);
+        if (!container_pidfd && container_pidfd.error().errno_value() == ESRCH) {
+            exited_ = true;
+            exit_code_ = 255;
+            start_error_ = "the container's exit status was lost";
+        }
         nlohmann::json state = {{"shim_pid", ::getpid()},
                                 {"shim_start_time", process_start_time(::getpid())},
                                 {"container_pid", container_pid_},

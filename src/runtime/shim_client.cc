@@ -149,6 +149,8 @@ ErrorOr<ShimProcess> spawn_shim(const RuntimeOptions& runtime, const ShimOptions
     if (!answer.starts_with("ready "))
         return Error::internal("corral-shim exited without reporting ready" +
                                (answer.empty() ? std::string() : ": " + answer));
+    // The shim does not exit before this end of the pipe closes (at return, after the pidfd
+    // is open), so a container that ends at once still leaves a shim to open.
     auto opened = TRY(open_shim(options.exec_root_dir));
     if (!opened) {
         // The shim may already be done if the container was killed right away: its exit

@@ -58,6 +58,10 @@ struct ShimOptions {
     std::string log_path;     // json-file path; unused when log_config.type == "none"
     unsigned short rows = 0;  // initial tty size (0 = default)
     unsigned short columns = 0;
+    // `crun run --detach` instead of create + start, one runtime process less, for starts no
+    // client attaches to before the process runs (restarts, detached runs). Do not call
+    // start_container then: the container may already be gone.
+    bool start_immediately = false;
 };
 
 // Written atomically by the shim to <exec_root_dir>/shim.json before it reports ready.

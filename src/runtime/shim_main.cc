@@ -9,6 +9,10 @@ namespace corral::cli {
 
 int shim_main(int argc, char** argv) {
     std::vector<std::string> arguments(argv + 1, argv + argc);
+    // spawn_shim names the program again in argv[1] (for a binary not called corral-shim);
+    // when argv[0] already was corral-shim, that name is still there.
+    if (!arguments.empty() && arguments.front() == "corral-shim")
+        arguments.erase(arguments.begin());
     auto parsed = runtime::parse_shim_command_line(arguments);
     if (!parsed) {
         std::fprintf(stderr, "corral-shim: %s\n", parsed.error().message().c_str());

@@ -204,7 +204,12 @@ ErrorOr<GeneratedSpec> generate_spec(const BundleRequest& request, const Runtime
 
     TRY(add_mounts(request, spec));
 
-    spec.linux_section.cgroups_path = fs::join(options.cgroup_parent, request.id);
+    // Always absolute (from the cgroup2 root): a relative cgroupsPath would be taken relative
+    // to the cgroup of whoever runs crun.
+    std::string parent = options.cgroup_parent;
+    if (parent.empty() || parent.front() != '/')
+        parent = "/" + parent;
+    spec.linux_section.cgroups_path = fs::join(parent, request.id);
     auto controllers = available_controllers(options);
     std::string parent_dir = fs::join(options.cgroup_mount, options.cgroup_parent);
     bool swap_supported = TRY(fs::exists(fs::join(parent_dir, "memory.swap.max")));

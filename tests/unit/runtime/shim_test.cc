@@ -322,5 +322,24 @@ TEST(Shim, ClosedTtyDoesNotBusyLoop) {
     EXPECT_NE(log[0].find("bye"), std::string::npos);
 }
 
+TEST(Shim, StartImmediately) {
+    SKIP_UNLESS_WORLD();
+    for (int round = 0; round < 5; ++round) {
+        TestContainer container("immediate", {"sh", "-c", "echo now; exit 6"});
+        container.shim.start_immediately = true;
+        auto shim = container.create();
+        ASSERT_TRUE(shim) << shim.error().message();
+        EXPECT_EQ(wait_exit(*shim, container.exec_root_dir).exit_code, 6);
+        auto log = read_lines(container.log_path);
+        ASSERT_FALSE(log.empty());
+        EXPECT_NE(log[0].find("now"), std::string::npos);
+    }
+    TestContainer fastest("immediate", {"true"});
+    fastest.shim.start_immediately = true;
+    auto shim = fastest.create();
+    ASSERT_TRUE(shim) << shim.error().message();
+    EXPECT_EQ(wait_exit(*shim, fastest.exec_root_dir).exit_code, 0);
+}
+
 }  // namespace
 }  // namespace corral::runtime::testing

@@ -68,6 +68,12 @@ TEST(Spec, ProcessDefaults) {
     EXPECT_FALSE(spec["linux"].contains("seccomp"));
     EXPECT_FALSE(spec["process"].contains("rlimits"));
     EXPECT_EQ(spec["linux"]["rootfsPropagation"], "rprivate");
+
+    // A parent named without its leading slash still means a path from the cgroup2 root.
+    auto options = world().options;
+    options.cgroup_parent = "system-docker";
+    EXPECT_EQ(generate(base_request(), options)["linux"]["cgroupsPath"],
+              "/system-docker/spec-test");
 }
 
 TEST(Spec, DefaultNamespacesAreAllNew) {
