@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/sys.h"
 #include "engine/engine_impl.h"
+#include "engine/list_filter.h"
 #include "engine/names.h"
 #include "engine/restart_policy.h"
 #include "engine/signals.h"
@@ -499,6 +500,26 @@ ErrorOr<WaitResult> EngineImpl::wait(const std::string& ref, WaitCondition condi
                                      const Cancellation& cancel) {
     auto pending = TRY(begin_wait(ref, condition));
     return pending->wait(cancel);
+}
+
+ErrorOr<std::vector<std::string>> EngineImpl::prune(const std::vector<std::string>& labels) {
+    std::vector<std::string> candidates;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& [id, record] : containers_) {
+            auto status = record->container.state.status;
+            if ((status == Status::created || status == Status::exited || status == Status::dead) &&
+                labels_match(record->container.config.labels, labels))
+                candidates.push_back(id);
+        }
+    }
+    std::vector<std::string> removed;
+    for (const auto& id : candidates) {
+        // One that was started meanwhile is refused by remove(): it stays.
+        if (!remove(id, {.force = false, .remove_volumes = false}).is_error())
+            removed.push_back(id);
+    }
+    return removed;
 }
 
 void EngineImpl::stop_all(int timeout_seconds) {
