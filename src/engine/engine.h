@@ -188,6 +188,10 @@ class Engine {
                                   std::optional<int> timeout_seconds = {}) = 0;
     virtual ErrorOr<void> remove(const std::string& ref, RemoveOptions options) = 0;
     virtual ErrorOr<void> rename(const std::string& ref, const std::string& new_name) = 0;
+    // `docker container prune`: removes every stopped (created, exited, dead) container whose
+    // labels match (ListOptions::labels rules; "label!=" filters are not supported); returns
+    // the removed ids.
+    virtual ErrorOr<std::vector<std::string>> prune(const std::vector<std::string>& labels) = 0;
     virtual ErrorOr<WaitResult> wait(const std::string& ref, WaitCondition condition,
                                      const Cancellation& cancel) = 0;
     // As wait(), in two steps (see PendingWait).

@@ -71,6 +71,7 @@ class EngineImpl final : public Engine {
     ErrorOr<void> restart(const std::string& ref, std::optional<int> timeout_seconds) override;
     ErrorOr<void> remove(const std::string& ref, RemoveOptions options) override;
     ErrorOr<void> rename(const std::string& ref, const std::string& new_name) override;
+    ErrorOr<std::vector<std::string>> prune(const std::vector<std::string>& labels) override;
     ErrorOr<WaitResult> wait(const std::string& ref, WaitCondition condition,
                              const Cancellation& cancel) override;
     ErrorOr<std::unique_ptr<PendingWait>> begin_wait(const std::string& ref,

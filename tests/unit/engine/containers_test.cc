@@ -610,6 +610,12 @@ TEST_F(EngineTest, ContainerNetworkModeJoinsARunningContainer) {
     ASSERT_FALSE(base_ns.is_error());
     EXPECT_EQ(all_logs(joined->id), *base_ns + "\n");
 
+    // Prune takes the stopped ones only.
+    auto pruned = engine_->prune({});
+    ASSERT_FALSE(pruned.is_error());
+    EXPECT_EQ(*pruned, Strings{joined->id});
+    EXPECT_EQ(engine_->inspect(base->id)->state.status, Status::running);
+
     auto unknown = request({"true"});
     unknown.host_config.network_mode = "container:nobody";
     EXPECT_EQ(engine_->create_container(unknown).error().kind(), ErrorKind::not_found);
