@@ -137,8 +137,11 @@ ErrorOr<void> pull(Exchange& exchange, ApiContext& context) {
     // back until more progress comes, so that an unreachable registry or an unknown image is
     // still an HTTP error status rather than a line in a started stream.
     std::optional<image::ProgressRecord> held;
+    bool store_reported_status = false;
     auto progress = stream.sink();
     auto announce_then = [&](const image::ProgressRecord& record) {
+        if (record.status.rfind("Status: ", 0) == 0)
+            store_reported_status = true;
         if (!exchange.response_started() && !held && record.status.rfind("Pulling from", 0) == 0) {
             held = record;
             return;
@@ -155,12 +158,15 @@ ErrorOr<void> pull(Exchange& exchange, ApiContext& context) {
     const auto& pulled = result.value();
     if (held)
         TRY(stream.line(progress_json(*held)));
-    if (!pulled.digest.empty())
-        TRY(stream.line({{"status", "Digest: " + pulled.digest}}));
-    TRY(stream.line(
-        {{"status", std::string(pulled.downloaded_newer ? "Status: Downloaded newer image for "
-                                                        : "Status: Image is up to date for ") +
-                        pulled.reference}}));
+    // docker's closing lines, unless the store already sent them as progress.
+    if (!store_reported_status) {
+        if (!pulled.digest.empty())
+            TRY(stream.line({{"status", "Digest: " + pulled.digest}}));
+        TRY(stream.line(
+            {{"status", std::string(pulled.downloaded_newer ? "Status: Downloaded newer image for "
+                                                            : "Status: Image is up to date for ") +
+                            pulled.reference}}));
+    }
     publish(context, "pull", pulled.reference, reference.familiar_name());
     return stream.finish({});
 }

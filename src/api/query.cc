@@ -11,6 +11,9 @@ namespace corral::api {
 
 namespace {
 
+// Nanoseconds since the epoch fit an int64_t until 2262; later times are refused.
+constexpr int64_t max_timestamp_seconds = 9'000'000'000;
+
 int hex_value(char c) {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -83,8 +86,10 @@ int64_t parse_rfc3339(std::string_view text) {
     parts.tm_hour = static_cast<int>(hour);
     parts.tm_min = static_cast<int>(minute);
     parts.tm_sec = static_cast<int>(second);
-    time_t seconds = ::timegm(&parts);
-    return (static_cast<int64_t>(seconds) - offset_seconds) * 1000000000 + fraction_ns;
+    int64_t seconds = static_cast<int64_t>(::timegm(&parts)) - offset_seconds;
+    if (seconds < 0 || seconds > max_timestamp_seconds)
+        return -1;
+    return seconds * 1000000000 + fraction_ns;
 }
 
 }  // namespace
@@ -209,6 +214,9 @@ ErrorOr<int64_t> parse_timestamp(std::string_view text, std::string_view name) {
     size_t dot = text.find('.');
     std::string_view whole = text.substr(0, dot);
     int64_t seconds = digits_value(whole, 12);
+    if (seconds > max_timestamp_seconds)
+        return Error::invalid("invalid value for " + std::string(name) + ": " + std::string(text) +
+                              " is out of range");
     if (seconds >= 0) {
         int64_t nanoseconds = 0;
         if (dot != std::string_view::npos) {

@@ -98,6 +98,9 @@ TEST(ParseTimestamp, ReadsUnixSecondsAndRfc3339) {
     EXPECT_EQ(parse_timestamp("1970-01-01T00:00:10.25Z", "since").value(),
               10LL * 1000000000 + 250000000);
     EXPECT_TRUE(parse_timestamp("yesterday", "since").is_error());
+    // Found by the fuzzer: past 2262 the nanoseconds overflow int64_t.
+    EXPECT_TRUE(parse_timestamp("15594135941", "since").is_error());
+    EXPECT_TRUE(parse_timestamp("9999-12-31T23:59:59Z", "since").is_error());
     EXPECT_TRUE(parse_timestamp("1.", "since").is_error());
     EXPECT_TRUE(parse_timestamp("1.1234567891", "since").is_error());
 }
