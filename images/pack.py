@@ -1,11 +1,19 @@
 #!/usr/bin/python3
-"""Packs a root file system directory into a docker-archive tar (as `docker save` writes it):
-one layer, an image config, manifest.json and the legacy repositories file."""
+"""Packs system images as docker-archive tars (the format `docker save` writes).
+
+  pack.py layer --rootfs DIR --output FILE [--zstd-level N]
+      writes DIR as one layer tar (zstd-compressed when N > 0); prints its diff id (the
+      sha256 of the uncompressed tar)
+  pack.py archive --spec SPEC.json --output FILE
+      writes one archive holding several images that may share layers: each layer blob is
+      stored once. SPEC: [{"tags": [...], "config": {...}, "layers": [{"file", "diff_id"}]}]
+"""
 import argparse
 import hashlib
 import io
 import json
 import os
+import shutil
 import subprocess
 import tarfile
 import tempfile
@@ -14,90 +22,106 @@ EPOCH = "2024-01-01T00:00:00Z"
 
 
 def add_tree(layer: tarfile.TarFile, rootfs: str) -> None:
-    """Adds every entry under rootfs, sorted, owned as on disk, with stable metadata."""
+    """Adds every entry under rootfs, sorted, owned as on disk."""
     for directory, subdirs, files in os.walk(rootfs):
         subdirs.sort()
         for name in sorted(subdirs) + sorted(files):
             path = os.path.join(directory, name)
-            arcname = os.path.relpath(path, rootfs)
-            info = layer.gettarinfo(path, arcname)
+            info = layer.gettarinfo(path, os.path.relpath(path, rootfs))
             info.uname = info.gname = ""
             if info.isreg():
                 with open(path, "rb") as content:
                     layer.addfile(info, content)
             else:
                 layer.addfile(info)
-        # os.walk does not descend into symlinked directories: they are entries above.
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rootfs", required=True)
-    parser.add_argument("--tag", action="append", required=True)
-    parser.add_argument("--config", required=True, help="JSON object: the image's container config")
-    parser.add_argument("--output", required=True)
-    parser.add_argument("--zstd-level", type=int, default=0,
-                        help="compress the layer with zstd at this level (0: uncompressed)")
-    args = parser.parse_args()
-    container_config = json.loads(args.config)
-
+def write_layer(rootfs: str, output: str, zstd_level: int) -> str:
     with tempfile.TemporaryFile() as layer_file:
         with tarfile.open(fileobj=layer_file, mode="w", format=tarfile.PAX_FORMAT) as layer:
-            add_tree(layer, args.rootfs)
+            add_tree(layer, rootfs)
         layer_file.seek(0)
         digest = hashlib.sha256()
         for chunk in iter(lambda: layer_file.read(1 << 20), b""):
             digest.update(chunk)
-        layer_id = digest.hexdigest()
-        layer_name = f"{layer_id}/layer.tar"
-        if args.zstd_level:
-            # The diff id stays the digest of the uncompressed tar; loaders decompress.
-            compressed = tempfile.TemporaryFile()
-            layer_file.seek(0)
-            subprocess.run(["zstd", "-q", "-T0", f"-{args.zstd_level}", "-c"],
-                           stdin=layer_file, stdout=compressed, check=True)
-            layer_file.close()
-            layer_file = compressed
-            layer_name = f"{layer_id}/layer.tar.zst"
-        layer_file.seek(0, os.SEEK_END)
-        layer_size = layer_file.tell()
+        layer_file.seek(0)
+        with open(output, "wb") as out:
+            if zstd_level:
+                subprocess.run(["zstd", "-q", "-T0", f"-{zstd_level}", "-c"], stdin=layer_file,
+                               stdout=out, check=True)
+            else:
+                shutil.copyfileobj(layer_file, out)
+    return digest.hexdigest()
 
-        config = {
-            "architecture": "amd64",
-            "os": "linux",
-            "created": EPOCH,
-            "config": container_config,
-            "rootfs": {"type": "layers", "diff_ids": [f"sha256:{layer_id}"]},
-            "history": [{"created": EPOCH, "created_by": "CorralOS images/ recipe"}],
-        }
-        config_bytes = json.dumps(config, sort_keys=True, separators=(",", ":")).encode()
-        config_id = hashlib.sha256(config_bytes).hexdigest()
-        manifest = [{"Config": f"{config_id}.json", "RepoTags": args.tag,
-                     "Layers": [layer_name]}]
-        repositories: dict = {}
-        for tag in args.tag:
-            name, _, version = tag.rpartition(":")
-            repositories.setdefault(name, {})[version] = layer_id
 
-        def add_bytes(archive: tarfile.TarFile, name: str, data: bytes) -> None:
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            info.mode = 0o644
-            archive.addfile(info, io.BytesIO(data))
+def add_bytes(archive: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mode = 0o644
+    archive.addfile(info, io.BytesIO(data))
 
-        with tarfile.open(args.output, "w", format=tarfile.PAX_FORMAT) as archive:
-            directory = tarfile.TarInfo(layer_id)
-            directory.type = tarfile.DIRTYPE
-            directory.mode = 0o755
-            archive.addfile(directory)
-            info = tarfile.TarInfo(layer_name)
-            info.size = layer_size
-            info.mode = 0o644
-            layer_file.seek(0)
-            archive.addfile(info, layer_file)
+
+def write_archive(spec: list, output: str) -> None:
+    manifest = []
+    repositories: dict = {}
+    written = set()
+    with tarfile.open(output, "w", format=tarfile.PAX_FORMAT) as archive:
+        for image in spec:
+            layer_names = []
+            for layer in image["layers"]:
+                diff_id = layer["diff_id"]
+                suffix = ".zst" if layer["file"].endswith(".zst") else ""
+                name = f"{diff_id}/layer.tar{suffix}"
+                if name not in written:
+                    directory = tarfile.TarInfo(diff_id)
+                    directory.type = tarfile.DIRTYPE
+                    directory.mode = 0o755
+                    archive.addfile(directory)
+                    info = archive.gettarinfo(layer["file"], name)
+                    info.uid = info.gid = 0
+                    info.uname = info.gname = ""
+                    with open(layer["file"], "rb") as content:
+                        archive.addfile(info, content)
+                    written.add(name)
+                layer_names.append(name)
+            config = {
+                "architecture": "amd64",
+                "os": "linux",
+                "created": EPOCH,
+                "config": image["config"],
+                "rootfs": {"type": "layers",
+                           "diff_ids": [f"sha256:{layer['diff_id']}" for layer in image["layers"]]},
+                "history": [{"created": EPOCH, "created_by": "CorralOS images/ recipe"}
+                            for _ in image["layers"]],
+            }
+            config_bytes = json.dumps(config, sort_keys=True, separators=(",", ":")).encode()
+            config_id = hashlib.sha256(config_bytes).hexdigest()
             add_bytes(archive, f"{config_id}.json", config_bytes)
-            add_bytes(archive, "manifest.json", json.dumps(manifest).encode())
-            add_bytes(archive, "repositories", json.dumps(repositories).encode())
+            manifest.append({"Config": f"{config_id}.json", "RepoTags": image["tags"],
+                             "Layers": layer_names})
+            for tag in image["tags"]:
+                name, _, version = tag.rpartition(":")
+                repositories.setdefault(name, {})[version] = image["layers"][-1]["diff_id"]
+        add_bytes(archive, "manifest.json", json.dumps(manifest).encode())
+        add_bytes(archive, "repositories", json.dumps(repositories).encode())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    commands = parser.add_subparsers(dest="command", required=True)
+    layer = commands.add_parser("layer")
+    layer.add_argument("--rootfs", required=True)
+    layer.add_argument("--output", required=True)
+    layer.add_argument("--zstd-level", type=int, default=0)
+    archive = commands.add_parser("archive")
+    archive.add_argument("--spec", required=True)
+    archive.add_argument("--output", required=True)
+    args = parser.parse_args()
+    if args.command == "layer":
+        print(write_layer(args.rootfs, args.output, args.zstd_level))
+    else:
+        with open(args.spec) as spec:
+            write_archive(json.load(spec), args.output)
 
 
 if __name__ == "__main__":

@@ -43,6 +43,10 @@ BootOptions parse_boot_options(std::string_view command_line) {
             options.no_state = true;
         else if (word.starts_with("hostname=") && options.hostname.empty())
             options.hostname = word.substr(9);
+        else if (word.starts_with("rancher.shutdown_timeout=") &&
+                 word.find_first_not_of("0123456789", 25) != std::string::npos)
+            // The typed model falls back to its default silently; say so on the console.
+            options.unknown_keys.push_back(word);
     }
     return options;
 }

@@ -128,6 +128,11 @@ ErrorOr<void> boot(BootState& state, Timeline& timeline) {
     }
     for (auto directory : init::persistent_directories())
         (void)fs::mkdir_p(std::string(directory));
+    // Bind sources of the system services (os-config.yml's volume holders) that live on the
+    // state disk.
+    for (const char* directory : {"/var/lib/rancher/conf", "/var/lib/rancher/cache",
+                                  "/var/lib/rancher/preload/docker", "/var/lib/rancher/ssh"})
+        (void)fs::mkdir_p(directory);
     timeline.open_file();
 
     // The boot medium carries the system images.

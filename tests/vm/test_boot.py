@@ -1,4 +1,5 @@
 """Boot tests: each file in cases/ is one boot (a cloud-config and checks), run by harness.py."""
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -16,9 +17,14 @@ CASES = sorted((Path(__file__).parent / "cases").glob("*.yml"))
 def test_boot(case_file: Path) -> None:
     case = yaml.safe_load(case_file.read_text())
     workdir = Path(tempfile.mkdtemp(prefix=f"corral-vm-{case_file.stem}-"))
+    results = Path(os.environ.get("CORRAL_SOURCE_DIR", ".")) / "build-asan" / "test-results"
     try:
         run_case(case, workdir)
     except BaseException:
         print(f"kept {workdir} (serial.log, qemu.log) for inspection")
         raise
+    finally:
+        # The serial console of every boot, for reading after the run.
+        if (workdir / "serial.log").exists() and results.is_dir():
+            shutil.copy(workdir / "serial.log", results / f"vm-{case_file.stem}.serial.log")
     shutil.rmtree(workdir, ignore_errors=True)
