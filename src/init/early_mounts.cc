@@ -19,6 +19,8 @@ constexpr MountEntry kEarlyMounts[] = {
     {"devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755", 0755},
     {"devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "mode=0620,gid=5,ptmxmode=0666", 0755},
     {"shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", 01777},
+    // Containers with the host's IPC namespace get /dev/mqueue bound in.
+    {"mqueue", "/dev/mqueue", "mqueue", kSecure, "", 01777},
     {"tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755", 0755},
     {"cgroup2", "/sys/fs/cgroup", "cgroup2", kSecure, "nsdelegate", 0555},
 };
