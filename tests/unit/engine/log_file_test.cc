@@ -107,7 +107,12 @@ TEST_F(LogFileRead, FollowUntilStopped) {
     std::atomic<bool> running = true;
     auto state = make_eventfd();
     ASSERT_FALSE(state.is_error());
+    // The writer appends only after the reader has delivered the existing tail, so the new
+    // lines are followed rather than read as part of the file's initial content.
+    std::atomic<bool> tail_delivered = false;
     std::thread writer([&] {
+        while (!tail_delivered.load())
+            std::this_thread::yield();
         auto fd = sys::open(path_, O_WRONLY | O_APPEND);
         ASSERT_FALSE(fd.is_error());
         ASSERT_FALSE(
@@ -123,7 +128,13 @@ TEST_F(LogFileRead, FollowUntilStopped) {
     FollowContext follow;
     follow.running = [&] { return running.load(); };
     follow.state_fd = state->get();
-    auto result = read_logs(path_, {.follow = true, .tail = 1}, followed.sink(), follow);
+    auto collect = followed.sink();
+    LogSink sink = [&](LogStream stream, std::string_view data) -> ErrorOr<void> {
+        auto result = collect(stream, data);
+        tail_delivered = true;
+        return result;
+    };
+    auto result = read_logs(path_, {.follow = true, .tail = 1}, sink, follow);
     writer.join();
     ASSERT_FALSE(result.is_error()) << result.error().message();
     ASSERT_EQ(followed.items.size(), 3u);
