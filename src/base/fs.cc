@@ -126,6 +126,10 @@ ErrorOr<void> remove_tree(const std::string& path) {
     return remove_at(AT_FDCWD, path, path);
 }
 
+ErrorOr<void> remove_tree_at(int dir_fd, const std::string& name) {
+    return remove_at(dir_fd, name, name);
+}
+
 ErrorOr<bool> exists(const std::string& path) {
     auto st = TRY(sys::stat_if_exists(path));
     return st.has_value();
@@ -183,13 +187,17 @@ ErrorOr<TempDir> TempDir::create(const std::string& parent, std::string_view pre
     return TempDir(std::move(pattern));
 }
 
-TempDir::TempDir(TempDir&& other) noexcept : path_(std::move(other.path_)) { other.path_.clear(); }
+TempDir::TempDir(TempDir&& other) noexcept : path_(std::move(other.path_)) {
+    other.path_.clear();
+}
 
 TempDir::~TempDir() {
     if (!path_.empty())
         (void)remove_tree(path_);
 }
 
-std::string TempDir::release() { return std::exchange(path_, {}); }
+std::string TempDir::release() {
+    return std::exchange(path_, {});
+}
 
 }  // namespace corral::fs

@@ -17,6 +17,8 @@ ErrorOr<void> write_file_atomic(const std::string& path, std::string_view conten
 ErrorOr<void> mkdir_p(const std::string& path, mode_t mode = 0755);
 // Removes a file or a whole tree without following symlinks; absent is not an error.
 ErrorOr<void> remove_tree(const std::string& path);
+// The same for the entry `name` of the directory `dir_fd` (a single component).
+ErrorOr<void> remove_tree_at(int dir_fd, const std::string& name);
 ErrorOr<bool> exists(const std::string& path);
 // Entry names of a directory, sorted, without "." and "..".
 ErrorOr<std::vector<std::string>> list_dir(const std::string& path);
@@ -26,7 +28,7 @@ std::string basename(std::string_view path);
 
 // A directory that is removed, with its contents, when the object dies.
 class TempDir {
-public:
+  public:
     static ErrorOr<TempDir> create(const std::string& parent, std::string_view prefix = "tmp");
     TempDir(TempDir&& other) noexcept;
     TempDir& operator=(TempDir&&) = delete;
@@ -36,7 +38,7 @@ public:
     // Keeps the directory: the caller takes it over.
     std::string release();
 
-private:
+  private:
     explicit TempDir(std::string path) : path_(std::move(path)) {}
     std::string path_;
 };

@@ -2,7 +2,6 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -12,6 +11,7 @@
 #include <cstring>
 #include <deque>
 
+#include "base/fs.h"
 #include "base/sys.h"
 #include "image/digest.h"
 
@@ -35,41 +35,6 @@ Error entry_error(std::string_view entry, std::string_view reason) {
 Error archive_failure(archive* handle, std::string_view what) {
     const char* message = archive_error_string(handle);
     return Error::invalid(std::string(what) + ": " + (message ? message : "unreadable archive"));
-}
-
-// Removes `name` in `dir_fd` and, when it is a directory, everything in it, never following
-// symlinks.
-ErrorOr<void> remove_at(int dir_fd, const std::string& name) {
-    if (::unlinkat(dir_fd, name.c_str(), 0) == 0 || errno == ENOENT)
-        return {};
-    if (errno != EISDIR && errno != EPERM)
-        return Error::from_errno("unlink", name, errno);
-    int fd = ::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return Error::from_errno("open", name, errno);
-    DIR* dir = ::fdopendir(fd);
-    if (!dir) {
-        ::close(fd);
-        return Error::from_errno("fdopendir", name, errno);
-    }
-    std::vector<std::string> names;
-    while (dirent* child = ::readdir(dir)) {
-        std::string_view child_name = child->d_name;
-        if (child_name != "." && child_name != "..")
-            names.emplace_back(child_name);
-    }
-    ErrorOr<void> result;
-    for (const auto& child : names) {
-        result = remove_at(::dirfd(dir), child);
-        if (!result)
-            break;
-    }
-    ::closedir(dir);
-    if (!result)
-        return result;
-    if (::unlinkat(dir_fd, name.c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT)
-        return Error::from_errno("rmdir", name, errno);
-    return {};
 }
 
 // Walks `components` from `root_fd`, following symlinks lexically inside the tree, and returns
@@ -287,7 +252,7 @@ ErrorOr<void> Unpacker::entry(archive* reader, archive_entry* entry) {
         std::string hidden = name.substr(whiteout_prefix.size());
         if (hidden.empty() || hidden == "." || hidden == "..")
             return entry_error(shown, "invalid whiteout");
-        TRY(remove_at(parent.get(), hidden));
+        TRY(fs::remove_tree_at(parent.get(), hidden));
         if (::mknodat(parent.get(), hidden.c_str(), S_IFCHR | 0, makedev(0, 0)) < 0)
             return entry_error(shown, std::string("create whiteout: ") + std::strerror(errno));
         return {};
@@ -299,7 +264,7 @@ ErrorOr<void> Unpacker::entry(archive* reader, archive_entry* entry) {
     bool keep_directory =
         exists && S_ISDIR(existing.st_mode) && type == AE_IFDIR && !archive_entry_hardlink(entry);
     if (exists && !keep_directory)
-        TRY(remove_at(parent.get(), name));
+        TRY(fs::remove_tree_at(parent.get(), name));
 
     if (const char* link_target = archive_entry_hardlink(entry)) {
         std::string target_shown = link_target;
@@ -406,6 +371,10 @@ la_ssize_t read_uncompressed(archive*, void* context, const void** data) {
 }  // namespace
 
 ErrorOr<std::vector<std::string>> split_entry_path(std::string_view path) {
+    // A layer's paths are relative to its root; an absolute one is a malformed or hostile
+    // layer, refused rather than guessed at.
+    if (path.starts_with("/"))
+        return entry_error(path, "absolute path (layer entries must be relative)");
     std::vector<std::string> components;
     size_t start = 0;
     while (start <= path.size()) {

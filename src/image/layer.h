@@ -43,7 +43,8 @@ ErrorOr<UnpackResult> unpack_layer(int fd, const std::string& target,
 // in it) below the directory `root` for reading; refuses paths that leave the tree.
 ErrorOr<UniqueFd> open_in_tree(const std::string& root, std::string_view path);
 
-// Splits a tar path into components, dropping empty ones, "." and a leading "/"; refuses "..".
+// Splits a tar path into components, dropping empty ones and "."; refuses ".." and
+// absolute paths.
 ErrorOr<std::vector<std::string>> split_entry_path(std::string_view path);
 
 }  // namespace corral::image

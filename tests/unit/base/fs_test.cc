@@ -1,5 +1,6 @@
 #include "base/fs.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -53,6 +54,24 @@ TEST(Fs, MkdirPAndRemoveTreeHandleNestedTrees) {
     EXPECT_FALSE(*fs::exists(fs::join(dir->path(), "a")));
     // The symlink was removed, not followed.
     EXPECT_TRUE(*fs::exists("/etc/passwd"));
+}
+
+TEST(Fs, RemoveTreeAtRemovesOneEntryOfADirectory) {
+    auto dir = fs::TempDir::create("/tmp", "fs-test");
+    ASSERT_TRUE(dir);
+    ASSERT_TRUE(fs::mkdir_p(fs::join(dir->path(), "tree/sub")));
+    ASSERT_TRUE(fs::write_file_atomic(fs::join(dir->path(), "tree/sub/f"), "x"));
+    ASSERT_TRUE(sys::symlink(dir->path(), fs::join(dir->path(), "tree/loop")));
+    ASSERT_TRUE(fs::write_file_atomic(fs::join(dir->path(), "file"), "x"));
+    ASSERT_TRUE(fs::write_file_atomic(fs::join(dir->path(), "kept"), "x"));
+    auto fd = sys::open(dir->path(), O_RDONLY | O_DIRECTORY);
+    ASSERT_TRUE(fd);
+    ASSERT_TRUE(fs::remove_tree_at(fd->get(), "tree"));
+    ASSERT_TRUE(fs::remove_tree_at(fd->get(), "file"));
+    ASSERT_TRUE(fs::remove_tree_at(fd->get(), "absent"));
+    auto names = fs::list_dir(dir->path());
+    ASSERT_TRUE(names);
+    EXPECT_EQ(*names, std::vector<std::string>{"kept"});
 }
 
 TEST(Fs, MkdirPRefusesAFileInTheWay) {

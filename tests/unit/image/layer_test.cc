@@ -158,11 +158,15 @@ TEST_F(LayerTest, LaterEntriesReplaceEarlierOnes) {
     EXPECT_EQ(*fs::read_file(fs::join(target_, "d")), "now a file");
 }
 
-TEST_F(LayerTest, AbsolutePathsStayInsideTheTarget) {
+TEST_F(LayerTest, RefusesAbsolutePaths) {
+    expect_refused(TarBuilder().file("/abs/file", "x").finish(), "/abs/file");
+    expect_refused(TarBuilder().file("ok", "x").file("/tmp/victim", "pwned").finish(),
+                   "/tmp/victim");
     auto result = unpack(TarBuilder().file("/abs/file", "x").finish());
-    ASSERT_TRUE(result) << result.error().message();
-    EXPECT_EQ(*fs::read_file(fs::join(target_, "abs/file")), "x");
-    expect_outside_untouched();
+    ASSERT_FALSE(result);
+    EXPECT_NE(result.error().message().find("absolute path"), std::string::npos)
+        << result.error().message();
+    EXPECT_FALSE(*fs::exists(fs::join(target_, "abs")));
 }
 
 TEST_F(LayerTest, SymlinksInsideTheLayerAreFollowedInsideIt) {
