@@ -2,6 +2,7 @@
 // save (get) and load.
 #include <fnmatch.h>
 
+#include <algorithm>
 #include <optional>
 
 #include "api/api.h"
@@ -228,14 +229,40 @@ ErrorOr<void> load(Exchange& exchange, ApiContext& context) {
     return stream.finish({});
 }
 
-bool matches_reference(const image::Image& image, const std::string& pattern) {
-    for (const auto& tag : image.repo_tags) {
-        std::string repository = tag.substr(0, tag.rfind(':'));
-        if (::fnmatch(pattern.c_str(), tag.c_str(), FNM_PATHNAME) == 0 ||
-            ::fnmatch(pattern.c_str(), repository.c_str(), FNM_PATHNAME) == 0)
-            return true;
+// docker's reference match: the pattern against the familiar name (repository) or the whole
+// familiar reference ("busybox:1", "busybox@sha256:...").
+bool reference_matches(const std::string& reference, const std::string& pattern) {
+    size_t end = reference.find('@');
+    if (end == std::string::npos) {
+        size_t colon = reference.rfind(':');
+        size_t slash = reference.rfind('/');
+        if (colon != std::string::npos && (slash == std::string::npos || colon > slash))
+            end = colon;
     }
-    return false;
+    std::string repository = reference.substr(0, end);
+    return ::fnmatch(pattern.c_str(), repository.c_str(), FNM_PATHNAME) == 0 ||
+           ::fnmatch(pattern.c_str(), reference.c_str(), FNM_PATHNAME) == 0;
+}
+
+bool matches_any(const std::string& reference, const std::vector<std::string>& patterns) {
+    return std::any_of(patterns.begin(), patterns.end(), [&](const std::string& pattern) {
+        return reference_matches(reference, pattern);
+    });
+}
+
+bool matches_reference(const image::Image& image, const std::string& pattern) {
+    return std::any_of(image.repo_tags.begin(), image.repo_tags.end(),
+                       [&](const std::string& tag) { return reference_matches(tag, pattern); });
+}
+
+// As dockerd's `reference` filter: an image is listed when one of its references matches one
+// of the patterns, and it shows only the references that match.
+bool narrow_to_references(image::Image& image, const std::vector<std::string>& patterns) {
+    std::erase_if(image.repo_tags,
+                  [&](const std::string& tag) { return !matches_any(tag, patterns); });
+    std::erase_if(image.repo_digests,
+                  [&](const std::string& digest) { return !matches_any(digest, patterns); });
+    return !image.repo_tags.empty() || !image.repo_digests.empty();
 }
 
 bool matches_label(const image::Image& image, const std::string& filter) {
@@ -250,10 +277,9 @@ ErrorOr<void> list(Exchange& exchange, ApiContext& context) {
     auto filters = TRY(parse_filters(exchange.request().query_value("filters")));
     TRY(check_filter_keys(filters, {"reference", "dangling", "label"}));
     json body = json::array();
-    for (const auto& image : context.store.list()) {
-        bool keep = true;
-        for (const auto& pattern : filters["reference"])
-            keep = keep && matches_reference(image, pattern);
+    const auto& references = filters["reference"];
+    for (auto image : context.store.list()) {
+        bool keep = references.empty() || narrow_to_references(image, references);
         for (const auto& label : filters["label"])
             keep = keep && matches_label(image, label);
         for (const auto& dangling : filters["dangling"])
@@ -298,9 +324,8 @@ ErrorOr<void> remove(Exchange& exchange, ApiContext& context) {
     for (const auto& record : records) {
         bool untagged = record.kind == image::RemoveRecord::Kind::untagged;
         body.push_back({{untagged ? "Untagged" : "Deleted", record.value}});
-        // As docker: "untag" names the tag that went, "delete" the image id.
-        publish(context, untagged ? "untag" : "delete", image.id,
-                untagged ? record.value : image.id);
+        // As dockerd: both events name the image by its id (the tag is only in the response).
+        publish(context, untagged ? "untag" : "delete", image.id, image.id);
     }
     return respond_json(exchange, 200, body);
 }

@@ -78,10 +78,16 @@ ErrorOr<PullResult> Store::pull(std::string_view text, const RegistryAuth& auth,
             context + ": the manifest lists " + std::to_string(manifest.layers.size()) +
             " layers but the config has " + std::to_string(config.diff_ids.size()));
     std::string id = manifest.config.digest;
-    bool existed;
+    // As dockerd: "up to date" only when the name pulled (its tag, or its digest) already
+    // pointed at this image; a new tag for content already here is "Downloaded newer image".
+    Reference requested = reference;
+    if (!requested.digest.empty())
+        requested.tag.clear();
+    bool up_to_date;
     {
         std::shared_lock lock(state.mutex);
-        existed = state.images.contains(id);
+        auto known = state.references.find(requested.string());
+        up_to_date = known != state.references.end() && known->second == id;
     }
 
     LayerPins pins(state);
@@ -136,7 +142,7 @@ ErrorOr<PullResult> Store::pull(std::string_view text, const RegistryAuth& auth,
     result.id = id;
     result.digest = top.digest;
     result.reference = reference.familiar();
-    result.downloaded_newer = !existed;
+    result.downloaded_newer = !up_to_date;
     return result;
 }
 

@@ -36,6 +36,11 @@ def check_pulled(docker, reference: str, result, digest: str):
     # docker: a tag new to the engine is "Downloaded newer image", even when every layer and
     # the image itself were already there.
     assert f"Status: Downloaded newer image for {reference}" in result.stdout, result.stdout
+    # Once each, as dockerd sends them; the CLI then prints the reference pulled.
+    lines = result.stdout.splitlines()
+    assert [line for line in lines if line.startswith(("Digest: ", "Status: "))] == [
+        f"Digest: {digest}", f"Status: Downloaded newer image for {reference}"], result.stdout
+    assert lines[-1] == reference, result.stdout
 
 
 def test_pull_over_http(docker, image, registry_http):
