@@ -28,14 +28,48 @@ ErrorOr<void> check_socket_free(const std::string& path) {
     return {};
 }
 
-// A pidfile naming a live process other than us means another daemon runs.
+// The program a process runs, without the " (deleted)" of a replaced binary; empty when it
+// cannot be read.
+std::string program_of(const std::string& pid) {
+    auto target = sys::readlink("/proc/" + pid + "/exe");
+    if (!target)
+        return {};
+    std::string path = *target;
+    constexpr std::string_view deleted = " (deleted)";
+    if (path.ends_with(deleted))
+        path.resize(path.size() - deleted.size());
+    return fs::basename(path);
+}
+
+// Whether the pid of a pidfile is a daemon that still runs: alive (as dockerd checks), not a
+// zombie whose parent has not reaped it yet, and, when both can be read, running the same
+// program as we do (after a reboot or a kill -9 the pid may belong to anything).
+bool daemon_alive(int pid) {
+    if (pid <= 0 || pid == ::getpid())
+        return false;
+    if (::kill(pid, 0) < 0 && errno != EPERM)
+        return false;
+    std::string text = std::to_string(pid);
+    auto stat = fs::read_file("/proc/" + text + "/stat", 4096);
+    if (stat) {
+        size_t end = stat->rfind(')');
+        if (end != std::string::npos && end + 2 < stat->size() && (*stat)[end + 2] == 'Z')
+            return false;
+    }
+    std::string theirs = program_of(text);
+    std::string ours = program_of("self");
+    return theirs.empty() || ours.empty() || theirs == ours;
+}
+
+// A pidfile naming a running daemon means another one serves this data; a stale one (left by
+// a kill -9) is replaced.
 ErrorOr<void> write_pidfile(const std::string& path) {
     if (path.empty())
         return {};
     auto content = fs::read_file(path, 64);
     if (content) {
         int pid = std::atoi(content->c_str());
-        if (pid > 0 && pid != ::getpid() && ::kill(pid, 0) == 0)
+        if (daemon_alive(pid))
             return Error::conflict(
                 "pid file found, ensure system-dockerd is not running or "
                 "delete " +

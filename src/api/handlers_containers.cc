@@ -1,5 +1,5 @@
 // Container lifecycle routes: create, list, inspect, start, stop, restart, kill, remove,
-// rename, resize, top.
+// pause, unpause, rename, resize, top.
 #include "api/api.h"
 #include "api/create_body.h"
 #include "api/json_out.h"
@@ -104,6 +104,16 @@ ErrorOr<void> kill(Exchange& exchange, ApiContext& context) {
     return exchange.respond(204, "", "");
 }
 
+ErrorOr<void> pause(Exchange& exchange, ApiContext& context) {
+    TRY(context.engine.pause(id_param(exchange)));
+    return exchange.respond(204, "", "");
+}
+
+ErrorOr<void> unpause(Exchange& exchange, ApiContext& context) {
+    TRY(context.engine.unpause(id_param(exchange)));
+    return exchange.respond(204, "", "");
+}
+
 ErrorOr<void> remove(Exchange& exchange, ApiContext& context) {
     const auto& request = exchange.request();
     if (parse_bool(request.query_value("link")))
@@ -173,6 +183,8 @@ void add_container_routes(Router& router, ApiContext& context) {
     router.add("POST", "/containers/{id}/stop", bind(stop));
     router.add("POST", "/containers/{id}/restart", bind(restart));
     router.add("POST", "/containers/{id}/kill", bind(kill));
+    router.add("POST", "/containers/{id}/pause", bind(pause));
+    router.add("POST", "/containers/{id}/unpause", bind(unpause));
     router.add("DELETE", "/containers/{id}", bind(remove));
     router.add("POST", "/containers/{id}/rename", bind(rename));
     router.add("POST", "/containers/{id}/resize", bind(resize));

@@ -93,6 +93,7 @@ ErrorOr<void> parse_log_config(Fields& fields, engine::LogConfig& log) {
         return Error::invalid("invalid value for " + fields.field_path("Type") +
                               ": logging driver \"" + type + "\" is not supported by this engine");
     auto config = TRY(fields.string_map("Config"));
+    log.options = {config.begin(), config.end()};
     for (const auto& [key, value] : config) {
         if (key == "max-size") {
             log.max_size = TRY(parse_size(value, "log-opt max-size"));
@@ -300,6 +301,7 @@ ErrorOr<void> parse_host_config(Fields& fields, engine::HostConfig& host) {
     host.privileged = TRY(fields.boolean("Privileged"));
     host.cap_add = TRY(fields.strings("CapAdd"));
     host.cap_drop = TRY(fields.strings("CapDrop"));
+    host.security_opt = TRY(fields.strings("SecurityOpt"));
     TRY(parse_devices(fields.take("Devices"), "HostConfig.Devices", host.devices));
 
     host.network_mode = TRY(fields.string("NetworkMode"));
@@ -359,7 +361,6 @@ ErrorOr<void> parse_host_config(Fields& fields, engine::HostConfig& host) {
                             "Cgroup",
                             "CgroupParent",
                             "OomScoreAdj",
-                            "SecurityOpt",
                             "StorageOpt",
                             "UsernsMode",
                             "Annotations",

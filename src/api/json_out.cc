@@ -56,11 +56,15 @@ std::string network_mode(const engine::HostConfig& host) {
                                                                        : host.network_mode;
 }
 
+// As dockerd lists it: the path, then the arguments, one with a space in single quotes.
 std::string command_text(const engine::Container& container) {
     std::string text = container.path;
     for (const auto& arg : container.args) {
         text += ' ';
-        text += arg;
+        if (arg.find(' ') != std::string::npos)
+            text += "'" + arg + "'";
+        else
+            text += arg;
     }
     return text;
 }
@@ -94,9 +98,12 @@ json host_config_json(const engine::HostConfig& host) {
                            {"PathInContainer", device.container_path},
                            {"CgroupPermissions", device.permissions}});
     json log_config = json::object();
-    if (host.log_config.max_size)
+    for (const auto& [key, value] : host.log_config.options)
+        log_config[key] = value;
+    // Records written before the options were kept: the values in docker's units.
+    if (host.log_config.options.empty() && host.log_config.max_size)
         log_config["max-size"] = std::to_string(host.log_config.max_size);
-    if (host.log_config.max_file > 1)
+    if (host.log_config.options.empty() && host.log_config.max_file > 1)
         log_config["max-file"] = std::to_string(host.log_config.max_file);
     const auto& resources = host.resources;
     return {
@@ -113,6 +120,7 @@ json host_config_json(const engine::HostConfig& host) {
         {"VolumesFrom", strings_or_null(host.volumes_from)},
         {"CapAdd", strings_or_null(host.cap_add)},
         {"CapDrop", strings_or_null(host.cap_drop)},
+        {"SecurityOpt", strings_or_null(host.security_opt)},
         {"CgroupnsMode", "private"},
         {"Dns", host.dns},
         {"DnsOptions", json::array()},

@@ -14,9 +14,12 @@
 #include "engine/merge.h"
 #include "engine/names.h"
 #include "engine/restart_policy.h"
+#include "engine/seccomp.h"
 #include "engine/signals.h"
 #include "engine/state.h"
+#include "engine/volume_copy.h"
 #include "runtime/host_mode.h"
+#include "runtime/spec_parts.h"
 
 namespace corral::engine {
 
@@ -324,6 +327,7 @@ ErrorOr<CreateResult> EngineImpl::create_container(CreateRequest request) {
     if (!merged.stop_signal.empty())
         TRY(parse_signal(merged.stop_signal));
     TRY(validate_mounts(host.mounts));
+    TRY(parse_security_options(host.security_opt));
     for (auto& mount : host.mounts)
         mount.target = clean_path(mount.target);
     std::vector<VolumesFrom> volumes_from;
@@ -353,7 +357,17 @@ ErrorOr<CreateResult> EngineImpl::create_container(CreateRequest request) {
     if (!request.name.empty())
         wanted_name = TRY(validate_name(request.name));
 
+    // Limits the cgroup tree cannot enforce are dropped at start; say so now, in dockerd's
+    // words, so that `docker run` shows the warnings.
+    auto image_layers = TRY(store_.layer_dirs(image.id));
     std::vector<std::string> warnings;
+    {
+        std::string parent_dir = fs::join(runtime_.cgroup_mount, runtime_.cgroup_parent);
+        auto swap_file = fs::exists(fs::join(parent_dir, "memory.swap.max"));
+        bool swap_supported = swap_file && *swap_file;
+        (void)runtime::make_resources(host.resources, runtime::available_controllers(runtime_),
+                                      swap_supported, warnings);
+    }
     {
         std::lock_guard lock(mutex_);
         if (shutting_down_)
@@ -419,9 +433,14 @@ ErrorOr<CreateResult> EngineImpl::create_container(CreateRequest request) {
             point.destination = destination;
             container.mounts.push_back(std::move(point));
         }
-        for (const auto& point : container.mounts)
-            if (point.type == MountSpec::Type::volume)
-                TRY(fs::mkdir_p(point.source, 0755));
+        for (const auto& point : container.mounts) {
+            if (point.type != MountSpec::Type::volume)
+                continue;
+            TRY(fs::mkdir_p(point.source, 0755));
+            // As docker: a volume still empty starts with what the image has there.
+            TRY_CONTEXT(copy_image_path(image_layers, point.destination, point.source),
+                        "copy the image's " + point.destination + " into volume " + point.name);
+        }
         TRY(fs::mkdir_p(container_dir(container.id), 0700));
         auto record = std::make_shared<ContainerRecord>();
         record->container = container;

@@ -186,6 +186,10 @@ class Engine {
     virtual ErrorOr<void> kill(const std::string& ref, std::string signal = {}) = 0;
     virtual ErrorOr<void> restart(const std::string& ref,
                                   std::optional<int> timeout_seconds = {}) = 0;
+    // Freezes every process of the container (crun pause: the cgroup freezer) and thaws it.
+    // ErrorKind::conflict when it is not running, already paused, or not paused.
+    virtual ErrorOr<void> pause(const std::string& ref) = 0;
+    virtual ErrorOr<void> unpause(const std::string& ref) = 0;
     virtual ErrorOr<void> remove(const std::string& ref, RemoveOptions options) = 0;
     virtual ErrorOr<void> rename(const std::string& ref, const std::string& new_name) = 0;
     // `docker container prune`: removes every stopped (created, exited, dead) container whose

@@ -68,6 +68,8 @@ class EngineImpl final : public Engine {
     ErrorOr<void> stop(const std::string& ref, std::optional<int> timeout_seconds,
                        std::string signal) override;
     ErrorOr<void> kill(const std::string& ref, std::string signal) override;
+    ErrorOr<void> pause(const std::string& ref) override;
+    ErrorOr<void> unpause(const std::string& ref) override;
     ErrorOr<void> restart(const std::string& ref, std::optional<int> timeout_seconds) override;
     ErrorOr<void> remove(const std::string& ref, RemoveOptions options) override;
     ErrorOr<void> rename(const std::string& ref, const std::string& new_name) override;
@@ -129,6 +131,8 @@ class EngineImpl final : public Engine {
     ErrorOr<void> remove_operation(const std::shared_ptr<ContainerRecord>& record,
                                    RemoveOptions options);
     ErrorOr<runtime::BundleRequest> bundle_request(const Container& container);
+    // Resumes a paused container (after a signal was sent to it) and marks it running.
+    void thaw_if_paused(const std::shared_ptr<ContainerRecord>& record);
     // Blocks until the container is not running (or `timeout_ns` passes: returns false).
     ErrorOr<bool> wait_not_running(const std::shared_ptr<ContainerRecord>& record,
                                    int64_t timeout_ns);

@@ -60,6 +60,9 @@ ErrorOr<std::string> EngineImpl::exec_create(const std::string& ref, ExecConfig 
     std::lock_guard lock(mutex_);
     auto record = TRY(find_locked(ref));
     const auto& container = record->container;
+    if (container.state.status == Status::paused)
+        return Error::conflict("Container " + container.id +
+                               " is paused, unpause the container before exec");
     if (container.state.status != Status::running)
         return Error::conflict("Container " + container.id + " is not running");
     std::vector<std::string> finished;
@@ -150,6 +153,9 @@ ErrorOr<void> EngineImpl::exec_start(const std::string& exec_id, ExecStartOption
             return Error::conflict("Exec instance " + exec_id + " has already been started");
         auto record = TRY(find_locked(exec->info.container_id));
         const auto& container = record->container;
+        if (container.state.status == Status::paused)
+            return Error::conflict("Container " + container.id +
+                                   " is paused, unpause the container before exec");
         if (container.state.status != Status::running)
             return Error::conflict("Container " + container.id + " is not running");
         exec->started = true;
@@ -350,7 +356,9 @@ ErrorOr<TopResult> EngineImpl::top(const std::string& ref, const std::string& ps
         std::lock_guard lock(mutex_);
         auto record = TRY(find_locked(ref));
         id = record->container.id;
-        if (record->container.state.status != Status::running)
+        // A paused container's processes are listed too, as docker does.
+        if (record->container.state.status != Status::running &&
+            record->container.state.status != Status::paused)
             return Error::conflict("Container " + id + " is not running");
     }
     auto pids = TRY(runtime::container_pids(runtime_, id));

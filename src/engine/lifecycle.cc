@@ -13,7 +13,10 @@
 #include "engine/list_filter.h"
 #include "engine/names.h"
 #include "engine/restart_policy.h"
+#include "engine/seccomp.h"
 #include "engine/signals.h"
+#include "runtime/capabilities.h"
+#include "runtime/crun.h"
 
 namespace corral::engine {
 
@@ -32,6 +35,43 @@ std::string mode_target(const std::string& mode) {
     if (mode.compare(0, prefix.size(), prefix) == 0)
         return mode.substr(prefix.size());
     return {};
+}
+
+// dockerd's exit code for a process that could not be started: 127 when the program is
+// missing, 126 when it cannot be executed, 128 for any other failure.
+int start_failure_exit_code(std::string_view message) {
+    if (message.find("executable file not found") != std::string_view::npos ||
+        message.find("no such file or directory") != std::string_view::npos)
+        return 127;
+    if (message.find("permission denied") != std::string_view::npos ||
+        message.find("is a directory") != std::string_view::npos)
+        return 126;
+    return 128;
+}
+
+// crun's report of a program it could not execute, in dockerd's words: the docker CLI picks
+// its exit code from them (127 for "no such file or directory" and "executable file not
+// found", 126 for "permission denied"). Other failures keep crun's words.
+Error start_error(Error error, const std::string& program) {
+    const std::string& message = error.message();
+    auto has = [&](std::string_view text) { return message.find(text) != std::string::npos; };
+    if (program.empty() || !has(program))
+        return error;
+    std::string reason;
+    if (has("not found") || has("No such file or directory"))
+        reason = program.find('/') == std::string::npos
+                     ? "executable file not found in $PATH"
+                     : "stat " + program + ": no such file or directory";
+    else if (has("Permission denied"))
+        reason = "permission denied";
+    else if (has("Is a directory"))
+        reason = "is a directory";
+    if (reason.empty())
+        return error;
+    return Error(error.kind(),
+                 "failed to create task for container: unable to start container process: "
+                 "exec: \"" +
+                     program + "\": " + reason + ": unknown");
 }
 
 bool has_key(const std::vector<std::string>& env, std::string_view key) {
@@ -80,6 +120,12 @@ ErrorOr<runtime::BundleRequest> EngineImpl::bundle_request(const Container& cont
     if (container.config.tty && !has_key(request.env, "TERM"))
         request.env.push_back("TERM=xterm");
     request.working_dir = container.config.working_dir;
+    auto security = TRY(parse_security_options(container.host_config.security_opt));
+    request.no_new_privileges = security.no_new_privileges;
+    auto capabilities = TRY(runtime::compute_capabilities(container.host_config.privileged,
+                                                          container.host_config.cap_add,
+                                                          container.host_config.cap_drop));
+    request.seccomp_profile = TRY(seccomp_for(container.host_config, capabilities));
     request.lower_dirs = TRY(store_.layer_dirs(container.image_id));
     request.container_dir = container_dir(container.id);
     request.exec_root_dir = exec_root_dir(container.id);
@@ -113,16 +159,33 @@ void EngineImpl::cleanup_runtime(const std::string& id) {
 
 ErrorOr<void> EngineImpl::start(const std::string& ref) {
     auto record = TRY(find(ref));
-    std::lock_guard operation(record->operation);
+    ErrorOr<void> started;
     {
-        // A start by the user begins a new restart history (docker resets the count).
-        std::lock_guard lock(mutex_);
-        if (!is_running(record->container.state.status)) {
-            record->container.state.restart_count = 0;
-            record->restart_delay_ns = 0;
+        std::lock_guard operation(record->operation);
+        {
+            // A start by the user begins a new restart history (docker resets the count).
+            std::lock_guard lock(mutex_);
+            if (!is_running(record->container.state.status)) {
+                record->container.state.restart_count = 0;
+                record->restart_delay_ns = 0;
+            }
         }
+        started = start_operation(record);
     }
-    return start_operation(record);
+    // As dockerd: a --rm container whose start failed is removed before the error is
+    // returned (`docker run --rm` waits for the removal).
+    if (started.is_error() && started.error().kind() != ErrorKind::not_modified) {
+        bool auto_remove = false;
+        std::string id;
+        {
+            std::lock_guard lock(mutex_);
+            auto_remove = record->container.host_config.auto_remove && !record->removed;
+            id = record->container.id;
+        }
+        if (auto_remove)
+            (void)remove(id, {.force = true, .remove_volumes = true});
+    }
+    return started;
 }
 
 ErrorOr<void> EngineImpl::start_operation(const std::shared_ptr<ContainerRecord>& record) {
@@ -141,13 +204,16 @@ ErrorOr<void> EngineImpl::start_operation(const std::shared_ptr<ContainerRecord>
         container = record->container;
     }
     const std::string& id = container.id;
-    auto fail = [&](Error error) -> Error {
+    auto fail = [&](Error failure) -> Error {
+        Error error = start_error(std::move(failure), container.path);
         cleanup_runtime(id);
         std::lock_guard lock(mutex_);
         auto& state = record->container.state;
-        state.status = Status::exited;
+        // A container that never ran stays "created", as with docker.
+        if (state.status != Status::created)
+            state.status = Status::exited;
         state.pid = 0;
-        state.exit_code = 128;
+        state.exit_code = start_failure_exit_code(error.message());
         state.error = error.message();
         state.finished_at_ns = sys::realtime_ns();
         (void)persist_locked(*record);
@@ -296,6 +362,7 @@ ErrorOr<void> EngineImpl::stop_operation(const std::shared_ptr<ContainerRecord>&
     }
     // A failed send means the process is already gone: the supervisor sees the exit soon.
     (void)runtime::kill_container(runtime_, id, exec_root_dir(id), signal);
+    thaw_if_paused(record);
     bool stopped = TRY(wait_not_running(record, timeout < 0 ? -1 : timeout * second_ns));
     if (!stopped) {
         {
@@ -339,9 +406,83 @@ ErrorOr<void> EngineImpl::kill(const std::string& ref, std::string signal_text) 
         emit_locked(*record, "kill", {{"signal", std::to_string(signal)}});
     }
     TRY(runtime::kill_container(runtime_, id, exec_root_dir(id), signal));
+    // As dockerd: a SIGKILL ends a paused container (thawed so its exit is seen); other
+    // signals wait for `unpause`.
+    if (signal == SIGKILL)
+        thaw_if_paused(record);
     if (signal == SIGKILL)
         (void)wait_not_running(record, 10 * second_ns);
     return {};
+}
+
+ErrorOr<void> EngineImpl::pause(const std::string& ref) {
+    auto record = TRY(find(ref));
+    std::lock_guard operation(record->operation);
+    std::string id;
+    {
+        std::lock_guard lock(mutex_);
+        id = record->container.id;
+        auto status = record->container.state.status;
+        if (status == Status::paused)
+            return Error::conflict("Container " + id + " is already paused");
+        if (status != Status::running)
+            return Error::conflict("Container " + id + " is not running");
+    }
+    TRY_CONTEXT(runtime::run_crun(runtime_, {"pause", id}), "pause " + id);
+    {
+        std::lock_guard lock(mutex_);
+        // It may have ended between the check and the freeze: the exit wins.
+        if (record->container.state.status == Status::running) {
+            record->container.state.status = Status::paused;
+            (void)persist_locked(*record);
+            emit_locked(*record, "pause");
+        }
+    }
+    state_changed();
+    return {};
+}
+
+ErrorOr<void> EngineImpl::unpause(const std::string& ref) {
+    auto record = TRY(find(ref));
+    std::lock_guard operation(record->operation);
+    std::string id;
+    {
+        std::lock_guard lock(mutex_);
+        id = record->container.id;
+        if (record->container.state.status != Status::paused)
+            return Error::conflict("Container " + id + " is not paused");
+    }
+    TRY_CONTEXT(runtime::run_crun(runtime_, {"resume", id}), "unpause " + id);
+    {
+        std::lock_guard lock(mutex_);
+        if (record->container.state.status == Status::paused) {
+            record->container.state.status = Status::running;
+            (void)persist_locked(*record);
+            emit_locked(*record, "unpause");
+        }
+    }
+    state_changed();
+    return {};
+}
+
+void EngineImpl::thaw_if_paused(const std::shared_ptr<ContainerRecord>& record) {
+    std::string id;
+    {
+        std::lock_guard lock(mutex_);
+        if (record->container.state.status != Status::paused)
+            return;
+        id = record->container.id;
+    }
+    // A signal sent to a frozen container is delivered once it thaws (SIGKILL even before).
+    if (runtime::run_crun(runtime_, {"resume", id}).is_error())
+        return;
+    std::lock_guard lock(mutex_);
+    if (record->container.state.status == Status::paused) {
+        record->container.state.status = Status::running;
+        (void)persist_locked(*record);
+        emit_locked(*record, "unpause");
+    }
+    state_changed();
 }
 
 ErrorOr<void> EngineImpl::restart(const std::string& ref, std::optional<int> timeout_seconds) {
@@ -394,6 +535,7 @@ ErrorOr<void> EngineImpl::remove_operation(const std::shared_ptr<ContainerRecord
             emit_locked(*record, "kill", {{"signal", std::to_string(SIGKILL)}});
         }
         (void)runtime::kill_container(runtime_, id, exec_root_dir(id), SIGKILL);
+        thaw_if_paused(record);
         if (!TRY(wait_not_running(record, 30 * second_ns)))
             return Error::internal("container " + id + " did not exit after SIGKILL");
         std::lock_guard lock(mutex_);

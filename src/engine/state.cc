@@ -229,6 +229,7 @@ std::string serialize_container(const Container& c) {
           {"privileged", host.privileged},
           {"cap_add", host.cap_add},
           {"cap_drop", host.cap_drop},
+          {"security_opt", host.security_opt},
           {"devices", devices},
           {"network_mode", host.network_mode},
           {"pid_mode", host.pid_mode},
@@ -250,7 +251,8 @@ std::string serialize_container(const Container& c) {
           {"log_config",
            {{"type", host.log_config.type},
             {"max_size", host.log_config.max_size},
-            {"max_file", host.log_config.max_file}}},
+            {"max_file", host.log_config.max_file},
+            {"options", host.log_config.options}}},
           {"sysctls", host.sysctls},
           {"extra_hosts", host.extra_hosts},
           {"dns", host.dns},
@@ -342,6 +344,7 @@ ErrorOr<Container> parse_container(std::string_view text) {
     host.get("privileged", hc.privileged);
     host.get("cap_add", hc.cap_add);
     host.get("cap_drop", hc.cap_drop);
+    host.get("security_opt", hc.security_opt);
     host.each_object("devices", [&](Reader& d) {
         DeviceSpec device;
         d.get("host_path", device.host_path);
@@ -373,6 +376,7 @@ ErrorOr<Container> parse_container(std::string_view text) {
     log.get("type", hc.log_config.type);
     log.get("max_size", hc.log_config.max_size);
     log.get("max_file", hc.log_config.max_file);
+    log.get("options", hc.log_config.options);
     host.absorb(log);
     host.get("sysctls", hc.sysctls);
     host.get("extra_hosts", hc.extra_hosts);

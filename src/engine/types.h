@@ -42,6 +42,8 @@ struct LogConfig {
     std::string type = "json-file";  // "json-file" or "none"
     uint64_t max_size = 0;           // bytes per file; 0 = unlimited
     int max_file = 1;                // files kept, including the current one
+    // The options as the client gave them ("max-size": "1k"): inspect shows these, as docker.
+    std::map<std::string, std::string> options{};
 };
 
 struct Resources {
@@ -84,6 +86,8 @@ struct HostConfig {
     bool privileged = false;
     std::vector<std::string> cap_add;  // "CAP_SYS_ADMIN" or "SYS_ADMIN" or "ALL"
     std::vector<std::string> cap_drop;
+    // docker's --security-opt, as given ("seccomp=unconfined", "no-new-privileges", ...).
+    std::vector<std::string> security_opt{};
     std::vector<DeviceSpec> devices;
     // "" / "default" / "bridge" / "none": a private network namespace with loopback only;
     // "host"; "container:NAME".

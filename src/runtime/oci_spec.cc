@@ -115,6 +115,8 @@ nlohmann::json to_json(const Spec& spec) {
     };
     if (!spec.linux_section.cgroups_path.empty())
         linux_json["cgroupsPath"] = spec.linux_section.cgroups_path;
+    if (!spec.linux_section.seccomp.empty())
+        linux_json["seccomp"] = nlohmann::json::parse(spec.linux_section.seccomp, nullptr, false);
     if (!spec.linux_section.sysctl.empty())
         linux_json["sysctl"] = spec.linux_section.sysctl;
     if (!spec.linux_section.rootfs_propagation.empty())

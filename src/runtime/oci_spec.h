@@ -88,6 +88,7 @@ struct Linux {
     std::vector<std::string> masked_paths;
     std::vector<std::string> readonly_paths;
     std::string rootfs_propagation;
+    std::string seccomp{};  // linux.seccomp as JSON text; empty: no filter
 };
 
 struct Spec {

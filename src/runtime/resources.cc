@@ -56,7 +56,7 @@ oci::Resources make_resources(const engine::Resources& resources,
         } else {
             warnings.push_back(
                 "Your kernel does not support memory limit capabilities or the cgroup is not "
-                "mounted. Limit discarded.");
+                "mounted. Limitation discarded.");
         }
     }
     int64_t quota = resources.cpu_quota;

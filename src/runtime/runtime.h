@@ -17,7 +17,7 @@
 // crun's own state lives in RuntimeOptions::crun_root/<id>; the tty console socket of the
 // container is <container_dir>/bundle/console.sock while crun create runs.
 //
-// No seccomp profile is generated yet: containers run without a syscall filter.
+// The seccomp profile is the engine's choice (BundleRequest::seccomp_profile).
 #pragma once
 
 #include <sys/types.h>
@@ -74,6 +74,9 @@ struct BundleRequest {
     std::map<std::string, std::string> volume_dirs;
     // Extra lines for /etc/hosts ("ip name ..."), after localhost and extra_hosts.
     std::vector<std::string> extra_hosts_lines;
+    // linux.seccomp of config.json (JSON text, chosen by the engine); empty: no filter.
+    std::string seccomp_profile{};
+    bool no_new_privileges = false;
 };
 
 // A warning for the user, as dockerd words it (shown by `docker run`).

@@ -1,7 +1,7 @@
 // config.json generation: process, namespaces, mounts, capabilities, resources.
 //
-// No seccomp profile is written for now: containers run without a syscall filter (docker's
-// default profile is not yet reproduced). Everything else follows docker's defaults.
+// The seccomp profile comes from the engine (engine/seccomp.h). Everything else follows
+// docker's defaults.
 #include <nlohmann/json.hpp>
 
 #include "base/fs.h"
@@ -185,7 +185,12 @@ ErrorOr<GeneratedSpec> generate_spec(const BundleRequest& request, const Runtime
     process.capabilities.effective = capabilities;
     process.capabilities.permitted = capabilities;
     // Docker leaves inheritable empty (CVE-2022-24769) and ambient empty.
-    process.no_new_privileges = false;
+    process.no_new_privileges = request.no_new_privileges;
+    if (!request.seccomp_profile.empty()) {
+        if (!nlohmann::json::accept(request.seccomp_profile))
+            return Error::invalid("the seccomp profile is not valid JSON");
+        spec.linux_section.seccomp = request.seccomp_profile;
+    }
 
     spec.root_readonly = host.read_only_rootfs;
     if (host.uts_mode != "host") {

@@ -427,3 +427,73 @@ def test_failed_start_is_reported_not_hung(docker, image):
     assert detached.returncode in (126, 127), detached.stderr
     assert docker.inspect(name)["State"]["Status"] in ("created", "exited")
     assert docker.out("run", "--rm", image, "echo", "still-fine") == "still-fine"
+
+
+def test_pause_and_unpause(docker, image):
+    """pause freezes every process (the counter stops), ps and inspect say Paused, unpause
+    resumes it; each sends its event; pausing twice or unpausing a running one is refused."""
+    name = unique("pause")
+    since = int(time.time()) - 1
+    docker("run", "-d", "--name", name, image, "sh", "-c",
+           "i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.1; done")
+    wait_until(lambda: docker("exec", name, "cat", "/tmp/count", check=False).returncode == 0,
+               10, what="counter running")
+    docker("pause", name)
+    data = state(docker, name)
+    assert data["Status"] == "paused" and data["Paused"] is True and data["Running"] is True
+    status = docker.out("ps", "--filter", f"name={name}", "--format", "{{.Status}}")
+    assert status.startswith("Up") and status.endswith("(Paused)"), status
+    paused = docker.out("ps", "-q", "--no-trunc", "--filter", "status=paused")
+    assert docker.inspect(name)["Id"] in paused.split(), paused
+    again = docker("pause", name, check=False)
+    assert again.returncode != 0 and "is already paused" in again.stderr, again.stderr
+    refused_exec = docker("exec", name, "true", check=False)
+    assert refused_exec.returncode != 0 and "is paused" in refused_exec.stderr, \
+        refused_exec.stderr
+    assert "sleep" in docker.out("top", name)
+    docker("unpause", name)
+    first = int(docker.out("exec", name, "cat", "/tmp/count"))
+    time.sleep(0.5)
+    assert int(docker.out("exec", name, "cat", "/tmp/count")) > first
+    assert state(docker, name)["Status"] == "running"
+    refused = docker("unpause", name, check=False)
+    assert refused.returncode != 0 and "is not paused" in refused.stderr, refused.stderr
+    # A paused container stops like a running one.
+    docker("pause", name)
+    docker("stop", "-t", "2", name, timeout=60)
+    assert state(docker, name)["Status"] == "exited"
+    until = int(time.time()) + 1
+    time.sleep(1.1)
+    actions = docker.out("events", "--since", str(since), "--until", str(until), "--filter",
+                         f"container={name}", "--filter", "event=pause", "--filter",
+                         "event=unpause", "--format", "{{.Action}}", timeout=30)
+    assert actions.splitlines()[:2] == ["pause", "unpause"], actions
+
+
+def test_paused_container_does_not_run(docker, image):
+    """While paused nothing in the container runs: its clock ticks (every 0.05 s) show a gap as
+    long as the pause."""
+    name = unique("frozen")
+    docker("run", "-d", "--name", name, image, "sh", "-c",
+           "while :; do date +%s >> /tmp/ticks; sleep 0.05; done")
+    wait_until(lambda: docker("exec", name, "test", "-s", "/tmp/ticks",
+                              check=False).returncode == 0, 10, what="ticks written")
+    docker("pause", name)
+    time.sleep(3)
+    docker("unpause", name)
+    time.sleep(0.5)
+    ticks = [int(line) for line in docker.out("exec", name, "cat", "/tmp/ticks").split()]
+    gaps = [later - earlier for earlier, later in zip(ticks, ticks[1:])]
+    assert max(gaps) >= 2, gaps
+    docker("rm", "-f", name)
+
+
+def test_ps_command_is_quoted_like_docker(docker, image):
+    name = unique("quoted")
+    docker("run", "-d", "--name", name, image, "sh", "-c", "sleep 1000; true")
+    command = docker.out("ps", "--no-trunc", "--filter", f"name={name}", "--format",
+                         "{{.Command}}")
+    assert command == "\"sh -c 'sleep 1000; true'\"", command
+    # Truncated in the table, still quoted.
+    table = docker.out("ps", "--filter", f"name={name}")
+    assert "\"sh -c 'sleep 1000" in table and "true'\"" not in table, table

@@ -2,11 +2,12 @@
 the host; its socket is root's; Debian's older docker client (20.10) works too."""
 import os
 import stat
+import subprocess
 import uuid
 
 import pytest
 
-from harness import Docker
+from harness import Docker, wait_until
 
 DEBIAN_CLIENT = "/usr/bin/docker"
 
@@ -63,3 +64,44 @@ def test_debian_docker_client_20_10(daemon, image):
     assert old.out("exec", name, "echo", "exec-old") == "exec-old"
     assert old.out("inspect", "-f", "{{.State.Running}}", name) == "true"
     assert name in old.out("rm", "-f", name)
+
+
+def test_stale_pidfile_does_not_stop_a_restart(daemon_factory):
+    """kill -9 leaves the pidfile behind; the next start sees its pid is gone and takes over.
+    A pidfile naming a process that has exited but was not reaped yet (a zombie) is stale too."""
+    daemon = daemon_factory("stale-pid")
+    old_pid = daemon.process.pid
+    daemon.kill9()
+    assert int(daemon.pidfile.read_text().strip()) == old_pid
+    daemon.start(timeout=60)
+    assert int(daemon.pidfile.read_text().strip()) == daemon.process.pid != old_pid
+    assert daemon.ping() == "OK"
+    daemon.stop()
+
+
+def test_pidfile_of_a_zombie_is_stale(daemon_factory, engine):
+    if engine == "dockerd":
+        pytest.skip("dockerd takes any pid that answers kill(pid, 0), a zombie too, for a "
+                    "running daemon")
+    daemon = daemon_factory("zombie-pid", start=False)
+    zombie = subprocess.Popen(["true"])
+    try:
+        wait_until(lambda: open(f"/proc/{zombie.pid}/stat").read().rsplit(")", 1)[1].split()[0]
+                   == "Z", 10, what="the child to become a zombie")
+        daemon.pidfile.write_text(f"{zombie.pid}\n")
+        daemon.start(timeout=60)
+        assert int(daemon.pidfile.read_text().strip()) == daemon.process.pid
+    finally:
+        zombie.wait()
+        daemon.stop()
+
+
+def test_pidfile_of_a_running_daemon_is_respected(daemon_factory):
+    daemon = daemon_factory("live-pid")
+    second = daemon_factory("live-pid-second", start=False)
+    second.pidfile = daemon.pidfile
+    with pytest.raises(RuntimeError):
+        second.start(timeout=30)
+    assert int(daemon.pidfile.read_text().strip()) == daemon.process.pid
+    assert daemon.ping() == "OK"
+    daemon.stop()

@@ -170,3 +170,24 @@ def test_load_oci_layout_archive(docker, image_archive, session_root, engine):
     assert loaded, listed
     assert docker.out("run", "--rm", loaded[0], "echo", "from-oci") == "from-oci"
     docker("rmi", loaded[0])
+
+
+def test_new_volume_starts_with_the_image_content(docker, image):
+    """A new named or anonymous volume mounted over a directory of the image starts with that
+    directory's content (docker's copy-up); a volume that already has content keeps it."""
+    named = f"copyup-{uuid.uuid4().hex[:8]}"
+    assert "root:x:0:0" in docker.out("run", "--rm", "-v", f"{named}:/etc", image, "cat",
+                                      "/etc/passwd")
+    listing = docker.out("run", "--rm", "-v", f"{named}:/data", image, "ls", "/data").split()
+    assert {"group", "passwd"} <= set(listing), listing
+    # Anonymous volume: the same copy.
+    assert docker.out("run", "--rm", "-v", "/etc", image, "cat", "/etc/group").startswith(
+        "root:x:0:")
+    # Deeper trees and symlinks: /bin is busybox and its applet links.
+    assert docker.out("run", "--rm", "-v", "/bin", image, "/bin/echo", "from-volume") == \
+        "from-volume"
+    # Not empty: nothing copied over what is there.
+    own = f"copyup-own-{uuid.uuid4().hex[:8]}"
+    docker("run", "--rm", "-v", f"{own}:/data", image, "sh", "-c", "echo mine > /data/own")
+    listing = docker.out("run", "--rm", "-v", f"{own}:/etc", image, "ls", "/etc").split()
+    assert "own" in listing and "passwd" not in listing, listing

@@ -180,3 +180,40 @@ def test_memory_and_cpu_limits_warn_without_controllers(docker, image):
             assert "WARNING" in text and result.stdout == "ran\n"
         else:
             assert "NanoCPUs" in text or "CFS" in text, text
+
+
+def seccomp_mode(docker, *options) -> str:
+    status = docker.out("run", "--rm", *options, "cat", "/proc/self/status")
+    return next(line.split()[1] for line in status.splitlines() if line.startswith("Seccomp:"))
+
+
+def test_default_seccomp_profile(docker, image):
+    """A filter by default (mode 2), none with seccomp=unconfined or --privileged; the filter
+    keeps calls docker denies (unshare, keyctl's add_key...) from an unprivileged container,
+    and lets SYS_ADMIN's calls through once the capability is added."""
+    assert seccomp_mode(docker, image) == "2"
+    assert seccomp_mode(docker, "--security-opt", "seccomp=unconfined", image) == "0"
+    assert seccomp_mode(docker, "--privileged", image) == "0"
+    inspect_name = unique("secopt")
+    docker("create", "--name", inspect_name, "--security-opt", "seccomp=unconfined", image)
+    assert docker.inspect(inspect_name)["HostConfig"]["SecurityOpt"] == ["seccomp=unconfined"]
+    # With SYS_ADMIN but the default filter, docker's profile allows mount.
+    mounted = docker("run", "--rm", "--cap-add", "SYS_ADMIN", image, "sh", "-c",
+                     "mount -t tmpfs t /mnt && grep ' /mnt ' /proc/mounts", check=False)
+    assert mounted.returncode == 0 and " /mnt tmpfs" in mounted.stdout, mounted.stderr
+    # A user namespace needs no capability from the kernel, but docker's profile denies
+    # unshare without SYS_ADMIN: refused by the filter alone.
+    refused = docker("run", "--rm", image, "unshare", "-U", "true", check=False)
+    assert refused.returncode != 0 and "Operation not permitted" in refused.stderr, \
+        (refused.returncode, refused.stderr)
+    allowed = docker("run", "--rm", "--security-opt", "seccomp=unconfined", image, "unshare",
+                     "-U", "true", check=False)
+    assert allowed.returncode == 0, allowed.stderr
+
+
+def test_security_opt_is_checked(docker, image):
+    result = docker("run", "--rm", "--security-opt", "no-such-option=1", image, "true",
+                    check=False)
+    assert result.returncode == 125, (result.returncode, result.stderr)
+    assert "security-opt" in result.stderr and "no-such-option=1" in result.stderr, \
+        result.stderr

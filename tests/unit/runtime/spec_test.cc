@@ -299,7 +299,7 @@ TEST_F(SpecResources, WarningsWhenControllersAreMissing) {
     ASSERT_EQ(warnings.size(), 3u);
     EXPECT_EQ(warnings[0],
               "Your kernel does not support memory limit capabilities or the cgroup is not "
-              "mounted. Limit discarded.");
+              "mounted. Limitation discarded.");
     EXPECT_NE(warnings[1].find("CPU CFS scheduler"), std::string::npos);
     EXPECT_NE(warnings[2].find("PIDs limit"), std::string::npos);
     auto limits = spec["linux"]["resources"];
