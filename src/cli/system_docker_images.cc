@@ -10,8 +10,8 @@
 #include "base/sys.h"
 #include "cli/system_docker_commands.h"
 #include "cli/system_docker_format.h"
+#include "cli/system_docker_io.h"
 #include "cli/system_docker_rows.h"
-#include "cli/system_docker_stream.h"
 
 namespace corral::cli {
 
@@ -33,20 +33,10 @@ std::pair<std::string, std::string> split_reference(const std::string& reference
 // "stream" text as it comes, one line per status, errors as errors. The last status is kept
 // (import prints the new image id from it).
 ErrorOr<void> render_progress(http::Connection& connection, bool quiet, std::string* last_status) {
-    JsonSequenceSplitter splitter;
-    for (;;) {
-        auto piece = TRY(connection.read_body_some());
-        if (!piece)
-            break;
-        for (const auto& text : TRY(splitter.feed(*piece))) {
-            Json message;
-            try {
-                message = Json::parse(text);
-            } catch (const std::exception&) {
-                return Error::invalid("malformed progress message from the daemon");
-            }
+    TRY(for_each_json_value(
+        connection, "progress message", [&](const Json& message) -> ErrorOr<void> {
             if (!message.is_object())
-                continue;
+                return {};
             if (message.contains("errorDetail") || message.contains("error")) {
                 std::string error = message.value("error", "");
                 if (error.empty() && message["errorDetail"].is_object())
@@ -56,11 +46,11 @@ ErrorOr<void> render_progress(http::Connection& connection, bool quiet, std::str
             if (message.contains("stream") && message["stream"].is_string()) {
                 if (!quiet)
                     std::fputs(message["stream"].get<std::string>().c_str(), stdout);
-                continue;
+                return {};
             }
             std::string status = message.value("status", "");
             if (status.empty())
-                continue;
+                return {};
             if (last_status)
                 *last_status = status;
             // Byte-count updates ("Downloading 12MB/40MB") only make sense on a terminal.
@@ -68,15 +58,15 @@ ErrorOr<void> render_progress(http::Connection& connection, bool quiet, std::str
                                 message["progressDetail"].is_object() &&
                                 message["progressDetail"].contains("current");
             if (quiet || has_progress)
-                continue;
+                return {};
             std::string id = message.value("id", "");
             if (id.empty())
                 std::printf("%s\n", status.c_str());
             else
                 std::printf("%s: %s\n", id.c_str(), status.c_str());
             std::fflush(stdout);
-        }
-    }
+            return {};
+        }));
     std::fflush(stdout);
     return {};
 }

@@ -205,4 +205,23 @@ ErrorOr<void> copy_body_to_output(http::Connection& connection, bool tty) {
     }
 }
 
+ErrorOr<void> for_each_json_value(http::Connection& connection, std::string_view what,
+                                  const std::function<ErrorOr<void>(const Json&)>& handle) {
+    JsonSequenceSplitter splitter;
+    for (;;) {
+        auto piece = TRY(connection.read_body_some());
+        if (!piece)
+            return {};
+        for (const auto& text : TRY(splitter.feed(*piece))) {
+            Json value;
+            try {
+                value = Json::parse(text);
+            } catch (const std::exception&) {
+                return Error::invalid("malformed " + std::string(what) + " from the daemon");
+            }
+            TRY(handle(value));
+        }
+    }
+}
+
 }  // namespace corral::cli

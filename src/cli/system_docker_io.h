@@ -10,6 +10,7 @@
 
 #include "base/error.h"
 #include "cli/http_client.h"
+#include "cli/system_docker_template.h"
 
 namespace corral::cli {
 
@@ -49,5 +50,11 @@ ErrorOr<void> pump_hijacked(http::Connection& connection, const PumpOptions& opt
 
 // Copies a streamed response body (logs) to stdout/stderr, demultiplexing unless `tty`.
 ErrorOr<void> copy_body_to_output(http::Connection& connection, bool tty);
+
+// Reads a body of concatenated JSON values (pull/load/import progress, events) to its end and
+// hands each value to `handle` as it completes; a value that does not parse fails with
+// "malformed <what> from the daemon". An error from `handle` stops the reading.
+ErrorOr<void> for_each_json_value(http::Connection& connection, std::string_view what,
+                                  const std::function<ErrorOr<void>(const Json&)>& handle);
 
 }  // namespace corral::cli

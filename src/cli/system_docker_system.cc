@@ -6,7 +6,7 @@
 
 #include "cli/system_docker_commands.h"
 #include "cli/system_docker_format.h"
-#include "cli/system_docker_stream.h"
+#include "cli/system_docker_io.h"
 #include "cli/system_docker_template.h"
 
 namespace corral::cli {
@@ -205,23 +205,12 @@ ErrorOr<int> command_events(CommandContext& context, const Arguments& arguments)
         compiled = TRY(Template::parse(format));
     auto* api = TRY(context.api());
     auto connection = TRY(api->open_stream(api->request("GET", "/events" + query)));
-    JsonSequenceSplitter splitter;
-    for (;;) {
-        auto piece = TRY(connection.read_body_some());
-        if (!piece)
-            break;
-        for (const auto& text : TRY(splitter.feed(*piece))) {
-            Json event;
-            try {
-                event = Json::parse(text);
-            } catch (const std::exception&) {
-                return Error::invalid("malformed event from the daemon");
-            }
-            std::string line = compiled ? TRY(compiled->execute(event)) : format_event(event);
-            std::printf("%s\n", line.c_str());
-            std::fflush(stdout);
-        }
-    }
+    TRY(for_each_json_value(connection, "event", [&](const Json& event) -> ErrorOr<void> {
+        std::string line = compiled ? TRY(compiled->execute(event)) : format_event(event);
+        std::printf("%s\n", line.c_str());
+        std::fflush(stdout);
+        return {};
+    }));
     return 0;
 }
 

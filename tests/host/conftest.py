@@ -209,28 +209,6 @@ def pytest_collection_modifyitems(session, config, items):
 # notes. The tests still run (and pass against dockerd); against our engine a failure is
 # reported as xfail, and an unexpected pass as xpass, so a fix shows at once.
 KNOWN_CORRAL_BUGS = {
-    "test_containers.py::test_failed_start_is_reported_not_hung":
-        "a start that fails in crun leaves an attached `docker run` waiting",
-    "test_events.py::test_events_image_actions":
-        "the untag event names the tag, docker names the image id",
-    "test_hostile_tars.py::test_absolute_path_entry":
-        "absolute layer paths are clamped inside the layer instead of refused",
-    "test_images.py::test_load_prints_loaded_image":
-        "`images REPO` does not narrow RepoTags of an image with several tags",
-    "test_options.py::test_privileged":
-        "privileged asks for capabilities outside the engine's bounding set (capset EPERM)",
-    "test_options.py::test_log_rotation_max_size_max_file":
-        "inspect shows LogConfig max-size in bytes, docker keeps the user's form",
-    "test_options.py::test_memory_and_cpu_limits_warn_without_controllers":
-        "no warning when the memory controller is missing",
-    "test_registry.py::test_pull_over_http":
-        "a new tag for content already present prints `Image is up to date`",
-    "test_registry.py::test_pull_zstd_layers":
-        "a new tag for content already present prints `Image is up to date`",
-    "test_registry.py::test_pull_over_https_with_own_ca":
-        "a new tag for content already present prints `Image is up to date`",
-    "test_registry.py::test_pull_with_bearer_token":
-        "a new tag for content already present prints `Image is up to date`",
 }
 
 
