@@ -3,6 +3,7 @@ the host; its socket is root's; Debian's older docker client (20.10) works too."
 import os
 import stat
 import subprocess
+import time
 import uuid
 
 import pytest
@@ -73,6 +74,7 @@ def test_stale_pidfile_does_not_stop_a_restart(daemon_factory):
     old_pid = daemon.process.pid
     daemon.kill9()
     assert int(daemon.pidfile.read_text().strip()) == old_pid
+    time.sleep(2)  # dockerd's own containerd needs a moment before a new dockerd can start it
     daemon.start(timeout=60)
     assert int(daemon.pidfile.read_text().strip()) == daemon.process.pid != old_pid
     assert daemon.ping() == "OK"
