@@ -96,7 +96,8 @@ TEST(ContainerSummary, PsShape) {
     auto json = container_summary_json(container, container.state.finished_at_ns + 5 * second);
     EXPECT_EQ(json["Names"][0], "/web");
     EXPECT_EQ(json["Image"], "busybox");
-    EXPECT_EQ(json["Command"], "sh -c echo hi");
+    // As dockerd: an argument with a space is single-quoted.
+    EXPECT_EQ(json["Command"], "sh -c 'echo hi'");
     EXPECT_EQ(json["Created"], 1795839288);
     EXPECT_EQ(json["State"], "exited");
     EXPECT_EQ(json["Status"], "Exited (3) 5 seconds ago");
