@@ -321,9 +321,15 @@ class Shim {
                 close_stdin();
                 break;
             case protocol::type::resize:
-                if (auto size = protocol::decode_resize(frame.payload);
-                    size && stdout_fd_is_pty_ && stdout_)
-                    (void)resize_pty(stdout_.get(), size->first, size->second);
+                if (auto size = protocol::decode_resize(frame.payload); size) {
+                    if (stdout_fd_is_pty_ && stdout_) {
+                        (void)resize_pty(stdout_.get(), size->first, size->second);
+                    } else if (!started_) {
+                        // No pty before the start: the launch gives it this size.
+                        options_.rows = size->first;
+                        options_.columns = size->second;
+                    }
+                }
                 break;
             case protocol::type::start:
                 client.out += protocol::encode(protocol::type::start_result, start());

@@ -88,10 +88,11 @@ TEST(Shim, CrunKillBySignalNumber) {
     TestContainer container("crunkill", {"sleep", "1000"});
     auto shim = container.create();
     ASSERT_TRUE(shim) << shim.error().message();
-    ASSERT_TRUE(start_container(container.exec_root_dir));
+    auto started = start_container(container.exec_root_dir);
+    ASSERT_TRUE(started) << started.error().message();
     auto pids = container_pids(world().options, container.id);
     ASSERT_TRUE(pids) << pids.error().message();
-    EXPECT_EQ(*pids, std::vector<pid_t>{shim->state.container_pid});
+    EXPECT_EQ(*pids, std::vector<pid_t>{started->container_pid});
     auto killed = kill(world().options, container.id, SIGTERM);
     ASSERT_TRUE(killed) << killed.error().message();
     // sleep as PID 1 of its namespace ignores SIGTERM without a handler: still running.
