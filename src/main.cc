@@ -5,17 +5,19 @@
 #include <string_view>
 
 #include "cli/entry.h"
+#include "daemon_memory.h"
 
 namespace {
 
 struct Program {
     std::string_view name;
     int (*main)(int argc, char** argv);
+    bool resident = false;  // stays up: malloc tuned for a small idle footprint
 };
 
 constexpr Program programs[] = {
-    {"init", corral::cli::init_main},
-    {"system-dockerd", corral::cli::system_dockerd_main},
+    {"init", corral::cli::init_main, true},
+    {"system-dockerd", corral::cli::system_dockerd_main, true},
     {"system-docker", corral::cli::system_docker_main},
     {"ros", corral::cli::ros_main},
     {"corral-shim", corral::cli::shim_main},
@@ -23,6 +25,12 @@ constexpr Program programs[] = {
     {"reboot", corral::cli::power_main},
     {"halt", corral::cli::power_main},
 };
+
+int run(const Program& program, int argc, char** argv) {
+    if (program.resident)
+        corral::limit_daemon_memory();
+    return program.main(argc, argv);
+}
 
 std::string_view base_name(const char* path) {
     const char* slash = std::strrchr(path, '/');
@@ -42,14 +50,14 @@ const Program* find(std::string_view name) {
 int main(int argc, char** argv) {
     std::string_view name = argc > 0 ? base_name(argv[0]) : "";
     if (const Program* program = find(name))
-        return program->main(argc, argv);
+        return run(*program, argc, argv);
     if (argc > 1) {
         if (std::string_view(argv[1]) == "--version") {
             std::printf("corral %s\n", CORRAL_VERSION);
             return 0;
         }
         if (const Program* program = find(argv[1]))
-            return program->main(argc - 1, argv + 1);
+            return run(*program, argc - 1, argv + 1);
     }
     std::fprintf(stderr, "usage: corral PROGRAM [ARGS...]\nprograms:");
     for (const auto& program : programs)

@@ -18,6 +18,7 @@
 #include "engine/signals.h"
 #include "engine/state.h"
 #include "engine/volume_copy.h"
+#include "runtime/files.h"
 #include "runtime/host_mode.h"
 #include "runtime/spec_parts.h"
 
@@ -199,6 +200,17 @@ ErrorOr<void> EngineImpl::persist_locked(const ContainerRecord& record) {
         return {};
     return fs::write_file_atomic(record_path(record.container.id),
                                  serialize_container(record.container), 0600);
+}
+
+// A container's runtime state does not outlive a power cut anyway (after a reboot every
+// container has stopped and restore_one reconciles the record), so its transitions on the
+// start/exit/remove path replace the record atomically (temp file, rename over the record
+// that create fsynced) without waiting for the disk.
+ErrorOr<void> EngineImpl::persist_state_locked(const ContainerRecord& record) {
+    if (record.removed)
+        return {};
+    return runtime::write_file_replace(record_path(record.container.id),
+                                       serialize_container(record.container), 0600);
 }
 
 void EngineImpl::emit_locked(const ContainerRecord& record, const std::string& action,

@@ -116,6 +116,8 @@ class EngineImpl final : public Engine {
     ErrorOr<std::shared_ptr<ContainerRecord>> find_locked(const std::string& ref);
     ErrorOr<std::shared_ptr<ContainerRecord>> find(const std::string& ref);
     ErrorOr<void> persist_locked(const ContainerRecord& record);
+    // Runtime state only (running, exit status, removing): atomic, not fsynced (engine.cc).
+    ErrorOr<void> persist_state_locked(const ContainerRecord& record);
     void emit_locked(const ContainerRecord& record, const std::string& action,
                      std::map<std::string, std::string> extra = {});
     void state_changed();

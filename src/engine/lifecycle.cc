@@ -279,7 +279,7 @@ ErrorOr<void> EngineImpl::start_operation(const std::shared_ptr<ContainerRecord>
         std::lock_guard lock(mutex_);
         auto& state = record->container.state;
         state.status = Status::running;
-        state.pid = shim->state.container_pid;
+        state.pid = started->container_pid;
         state.started_at_ns = started_at;
         state.finished_at_ns = 0;
         state.exit_code = 0;
@@ -291,7 +291,7 @@ ErrorOr<void> EngineImpl::start_operation(const std::shared_ptr<ContainerRecord>
         std::string container_id = id;
         watch_pidfd_locked(record->epoll_key, record->shim_pidfd.get(),
                            [this, container_id] { handle_container_exit(container_id); });
-        (void)persist_locked(*record);
+        (void)persist_state_locked(*record);
         emit_locked(*record, "start");
     }
     state_changed();
@@ -527,7 +527,7 @@ ErrorOr<void> EngineImpl::remove_operation(const std::shared_ptr<ContainerRecord
             running ? record->container.state.status : Status::removing;
         record->container.state.stopped_by_user = true;
         record->restart_due_ns = 0;
-        (void)persist_locked(*record);
+        (void)persist_state_locked(*record);
     }
     if (running) {
         {
@@ -540,7 +540,7 @@ ErrorOr<void> EngineImpl::remove_operation(const std::shared_ptr<ContainerRecord
             return Error::internal("container " + id + " did not exit after SIGKILL");
         std::lock_guard lock(mutex_);
         record->container.state.status = Status::removing;
-        (void)persist_locked(*record);
+        (void)persist_state_locked(*record);
     }
     cleanup_runtime(id);
     (void)fs::remove_tree(exec_root_dir(id));

@@ -140,7 +140,7 @@ void EngineImpl::handle_container_exit(const std::string& id) {
             (void)remove(container_id, {.force = false, .remove_volumes = true});
         });
     }
-    (void)persist_locked(record);
+    (void)persist_state_locked(record);
     state_changed();
 }
 

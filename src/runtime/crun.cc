@@ -58,6 +58,11 @@ ErrorOr<void> kill(const RuntimeOptions& options, const std::string& id, int sig
 }
 
 ErrorOr<void> delete_container(const RuntimeOptions& options, const std::string& id) {
+    // crun keeps a container's state in <root>/<id>; without it there is nothing to delete,
+    // and the common case (a fresh start, a remove after the shim's own delete) costs no exec.
+    if (!id.empty() && id.find('/') == std::string::npos &&
+        !TRY(fs::exists(fs::join(options.crun_root, id))))
+        return {};
     auto result = run_crun(options, {"delete", "--force", id});
     if (!result && result.error().kind() != ErrorKind::not_found)
         return result.release_error();

@@ -11,11 +11,11 @@
 //   <exec_root_dir>/                    runtime state of one container (may be on tmpfs)
 //     attach.sock                       the shim's attach socket (gone once the shim ends)
 //     shim.json                         shim and container pids (ShimState)
-//     container.pid                     written by crun create
+//     container.pid                     written by crun run
 //     exit.json                         exit status, written when the container has exited
 //     console-*.sock                    transient, for tty exec
 // crun's own state lives in RuntimeOptions::crun_root/<id>; the tty console socket of the
-// container is <container_dir>/bundle/console.sock while crun create runs.
+// container is <container_dir>/bundle/console.sock while crun run runs.
 //
 // The seccomp profile is the engine's choice (BundleRequest::seccomp_profile).
 #pragma once
@@ -48,7 +48,8 @@ struct RuntimeOptions {
     // Device cgroup rules need BPF, which needs memlock a host may not grant: host mode turns
     // this off and then no device rules (neither deny-all nor allow) are sent to crun.
     bool device_cgroup_rules = true;
-    // The program that runs the shim; argv[0] is "corral-shim". Empty: /proc/self/exe.
+    // The program that runs the shim; argv[1] is "corral-shim". Empty: the corral-shim
+    // executable next to the running one when there is one, else /proc/self/exe.
     std::string shim_program;
 };
 

@@ -1,4 +1,4 @@
-// The shim's life: crun create, readiness, the attach/log event loop, and the exit record.
+// The shim's life: readiness, `crun run` on start, the attach/log event loop, the exit record.
 #include "runtime/shim.h"
 
 #include <fcntl.h>
@@ -20,6 +20,7 @@
 #include "runtime/crun.h"
 #include "runtime/files.h"
 #include "runtime/json_log.h"
+#include "runtime/shim_launch.h"
 #include "runtime/shim_protocol.h"
 
 namespace corral::runtime {
@@ -76,17 +77,19 @@ class Shim {
         : runtime_(arguments.runtime), options_(arguments.shim), ready_fd_(arguments.ready_fd) {}
 
     int run() {
-        auto created = create();
-        if (!created) {
+        auto ready = prepare();
+        if (ready && options_.start_immediately)
+            ready = launch();
+        if (!ready) {
             // Clean up first: when the engine hears the error, nothing of this try is left.
             listener_.reset();
             ::unlink("attach.sock");
             (void)delete_container(runtime_, options_.id);
             (void)unmount_rootfs(options_.container_dir);
-            report_ready("error " + created.error().message());
+            report_ready("error " + ready.error().message());
             return 1;
         }
-        report_ready("ready " + std::to_string(container_pid_), true);
+        report_ready("ready " + std::to_string(::getpid()), true);
         loop();
         wait_for_spawner();
         return 0;
@@ -114,7 +117,10 @@ class Shim {
         ready_fd_ = -1;
     }
 
-    ErrorOr<void> create() {
+    // Everything up to the container itself: the log, the attach socket, the stdio pipes and
+    // shim.json (container pid 0 until launch). Attach clients connect after this and before
+    // the start, so they see every byte the container writes.
+    ErrorOr<void> prepare() {
         sigset_t mask;
         sigemptyset(&mask);
         sigaddset(&mask, SIGCHLD);
@@ -129,96 +135,64 @@ class Shim {
         }
         listener_ = TRY(sys::unix_listen("attach.sock", 0600));
         set_nonblocking(listener_.get());
-
-        SpawnOptions create_options;
-        std::vector<std::string> create_arguments = {"create"};
-        if (options_.start_immediately) {
-            create_arguments = {"run", "--detach"};
-            started_ = true;
-        }
-        for (auto& argument :
-             {std::string("--bundle"), bundle_dir(options_.container_dir),
-              std::string("--pid-file"), fs::join(options_.exec_root_dir, "container.pid")})
-            create_arguments.push_back(argument);
-        create_options.argv = crun_command(runtime_, std::move(create_arguments));
-        UniqueFd console_listener;
-        std::array<UniqueFd, 2> stdin_pipe, stdout_pipe, stderr_pipe;
-        stderr_pipe = TRY(sys::pipe());
-        if (options_.tty) {
-            // crun connects from inside the bundle dir (it changes into it): a socket there
-            // has a short relative path whatever the length of the absolute one.
-            console_path_ = fs::join(bundle_dir(options_.container_dir), "console.sock");
-            console_listener = TRY(listen_unix_long(console_path_, 0600));
-            create_options.argv.push_back("--console-socket");
-            create_options.argv.push_back("console.sock");
-            create_options.fds.push_back({2, stderr_pipe[1].get()});
-        } else {
-            stdout_pipe = TRY(sys::pipe());
-            if (options_.open_stdin) {
-                stdin_pipe = TRY(sys::pipe());
-                create_options.fds.push_back({0, stdin_pipe[0].get()});
-            }
-            create_options.fds.push_back({1, stdout_pipe[1].get()});
-            create_options.fds.push_back({2, stderr_pipe[1].get()});
-        }
-        create_options.argv.push_back(options_.id);
-        Child crun = TRY(spawn(create_options));
-        stdin_pipe[0].reset();
-        stdout_pipe[1].reset();
-        stderr_pipe[1].reset();
-        if (options_.tty) {
-            auto master = receive_pty_master(console_listener.get(), crun.pidfd());
-            ::unlink(console_path_.c_str());
-            if (master) {
-                pty_ = std::move(master).release_value();
-                set_nonblocking(pty_.get());
-                if (options_.rows && options_.columns)
-                    (void)resize_pty(pty_.get(), options_.rows, options_.columns);
-            }
-        }
-        int exit_code = TRY(crun.wait());
-        if (exit_code != 0 || (options_.tty && !pty_)) {
-            set_nonblocking(stderr_pipe[0].get());
-            char buffer[4096];
-            ssize_t n = ::read(stderr_pipe[0].get(), buffer, sizeof(buffer));
-            std::string message = n > 0 ? std::string(buffer, static_cast<size_t>(n)) : "";
-            while (!message.empty() && (message.back() == '\n' || message.back() == ' '))
-                message.pop_back();
-            if (message.empty())
-                message = "exit code " + std::to_string(exit_code);
-            return Error::internal("crun create: " + message);
-        }
-        if (options_.tty) {
-            stdout_ = std::move(pty_);
-            stdout_fd_is_pty_ = true;
-        } else {
-            stdout_ = std::move(stdout_pipe[0]);
-            stderr_ = std::move(stderr_pipe[0]);
-            stdin_ = std::move(stdin_pipe[1]);
+        if (!options_.tty) {
+            // The shim reads the other ends from now on; they see end of file once the
+            // container (the only writer after launch) is gone.
+            auto out = TRY(sys::pipe());
+            auto err = TRY(sys::pipe());
+            stdout_ = std::move(out[0]);
+            child_stdout_ = std::move(out[1]);
+            stderr_ = std::move(err[0]);
+            child_stderr_ = std::move(err[1]);
             set_nonblocking(stdout_.get());
             set_nonblocking(stderr_.get());
-            if (stdin_)
+            if (options_.open_stdin) {
+                auto in = TRY(sys::pipe());
+                child_stdin_ = std::move(in[0]);
+                stdin_ = std::move(in[1]);
                 set_nonblocking(stdin_.get());
+            }
         }
-        auto pid_text = TRY(fs::read_file(fs::join(options_.exec_root_dir, "container.pid"), 64));
-        container_pid_ = std::atoi(pid_text.c_str());
-        if (container_pid_ <= 0)
-            return Error::internal("crun create: no container pid");
-        // The container may already have ended (run --detach). Once fully gone without us
-        // collecting it, someone else took its status: record that rather than wait forever.
-        // (A zombie, ours or not yet re-parented to us, still has a pidfd.)
+        return write_state();
+    }
+
+    ErrorOr<void> write_state() {
+        nlohmann::json state = {
+            {"shim_pid", ::getpid()},
+            {"shim_start_time", process_start_time(::getpid())},
+            {"container_pid", container_pid_},
+            {"container_start_time", container_pid_ ? process_start_time(container_pid_) : 0}};
+        return write_file_replace(shim_state_file, state.dump());
+    }
+
+    // One `crun run --detach`; the container becomes our child (we are its subreaper).
+    ErrorOr<void> launch() {
+        started_ = true;
+        LaunchStdio stdio{child_stdin_.get(), child_stdout_.get(), child_stderr_.get(),
+                          stderr_.get()};
+        auto launched = launch_container(runtime_, options_, stdio);
+        child_stdin_.reset();
+        child_stdout_.reset();
+        child_stderr_.reset();
+        if (!launched)
+            return launched.release_error();
+        if (options_.tty) {
+            stdout_ = std::move(launched->pty_master);
+            set_nonblocking(stdout_.get());
+            stdout_fd_is_pty_ = true;
+            flush_stdin();
+        }
+        container_pid_ = launched->pid;
+        // The container may already have ended. Once fully gone without us collecting it,
+        // someone else took its status: record that rather than wait forever. (A zombie, ours
+        // or not yet re-parented to us, still has a pidfd.)
         auto container_pidfd = sys::pidfd_open(container_pid_);
         if (!container_pidfd && container_pidfd.error().errno_value() == ESRCH) {
             exited_ = true;
             exit_code_ = 255;
             start_error_ = "the container's exit status was lost";
         }
-        nlohmann::json state = {{"shim_pid", ::getpid()},
-                                {"shim_start_time", process_start_time(::getpid())},
-                                {"container_pid", container_pid_},
-                                {"container_start_time", process_start_time(container_pid_)}};
-        TRY(write_file_replace(shim_state_file, state.dump()));
-        return {};
+        return write_state();
     }
 
     bool stdin_open() const {
@@ -317,12 +291,16 @@ class Shim {
     std::string start() {
         if (started_)
             return "";
-        started_ = true;
-        auto result = run_crun(runtime_, {"start", options_.id});
-        if (!result) {
-            start_error_ = result.error().message();
-            // A container that cannot start is taken down; its exit is recorded as usual.
-            (void)::kill(container_pid_, SIGKILL);
+        auto launched = launch();
+        if (!launched) {
+            // Nothing runs: the failure is this container's exit (the engine records 128 too).
+            start_error_ = launched.error().message();
+            if (!container_pid_) {
+                exited_ = true;
+                exit_code_ = 128;
+            } else {
+                (void)::kill(container_pid_, SIGKILL);
+            }
             return start_error_;
         }
         return "";
@@ -334,7 +312,8 @@ class Shim {
                 client.flags = frame.payload.empty() ? 0 : static_cast<uint8_t>(frame.payload[0]);
                 break;
             case protocol::type::stdin_data:
-                if (stdin_open() && !stdin_close_requested_)
+                // Before a tty container starts its pty does not exist yet: keep the input.
+                if ((stdin_open() || (options_.tty && !started_)) && !stdin_close_requested_)
                     stdin_buffer_ += frame.payload;
                 flush_stdin();
                 break;
@@ -342,9 +321,15 @@ class Shim {
                 close_stdin();
                 break;
             case protocol::type::resize:
-                if (auto size = protocol::decode_resize(frame.payload);
-                    size && stdout_fd_is_pty_ && stdout_)
-                    (void)resize_pty(stdout_.get(), size->first, size->second);
+                if (auto size = protocol::decode_resize(frame.payload); size) {
+                    if (stdout_fd_is_pty_ && stdout_) {
+                        (void)resize_pty(stdout_.get(), size->first, size->second);
+                    } else if (!started_) {
+                        // No pty before the start: the launch gives it this size.
+                        options_.rows = size->first;
+                        options_.columns = size->second;
+                    }
+                }
                 break;
             case protocol::type::start:
                 client.out += protocol::encode(protocol::type::start_result, start());
@@ -552,8 +537,9 @@ class Shim {
     int ready_fd_;
     UniqueFd signal_fd_;
     UniqueFd listener_;
-    UniqueFd pty_;
-    std::string console_path_;
+    UniqueFd child_stdin_;  // the container's ends of its stdio pipes, until launch
+    UniqueFd child_stdout_;
+    UniqueFd child_stderr_;
     UniqueFd stdout_;  // the pty master in tty mode
     UniqueFd stderr_;
     UniqueFd stdin_;

@@ -1,6 +1,7 @@
 // corral-shim, the per-container supervisor (the server side of shim_client.h). One shim per
-// running container: it runs `crun create`, serves the attach socket, writes the json-file
-// log, runs `crun start` when told, and records the exit status when the container exits.
+// running container: it serves the attach socket, runs the container (`crun run --detach`,
+// runtime/shim_launch.h) when told, writes the json-file log, and records the exit status
+// when the container exits.
 #pragma once
 
 #include <string>

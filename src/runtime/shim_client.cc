@@ -27,7 +27,8 @@ ErrorOr<ShimState> parse_shim_state(std::string_view text) {
         state.shim_start_time = json.at("shim_start_time").get<uint64_t>();
         state.container_pid = json.at("container_pid").get<pid_t>();
         state.container_start_time = json.at("container_start_time").get<uint64_t>();
-        if (state.shim_pid <= 0 || state.container_pid <= 0)
+        // container_pid is 0 until the container runs.
+        if (state.shim_pid <= 0 || state.container_pid < 0)
             return Error::invalid("shim state: bad pid");
         return state;
     } catch (const std::exception& error) {
@@ -85,6 +86,26 @@ ErrorOr<std::optional<UniqueFd>> open_checked_pidfd(pid_t pid, uint64_t start_ti
     return std::optional<UniqueFd>(std::move(pidfd).release_value());
 }
 
+// The program to exec as the shim: the engine's choice; else the lean corral-shim next to the
+// running executable (one exec per container start: fewer shared objects to load); else the
+// running executable itself, which serves corral-shim by name.
+std::string shim_program(const RuntimeOptions& runtime) {
+    if (!runtime.shim_program.empty())
+        return runtime.shim_program;
+    static const std::string found = [] {
+        char self[4096];
+        ssize_t length = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (length > 0) {
+            std::string lean = fs::join(fs::dirname(std::string(self, static_cast<size_t>(length))),
+                                        "corral-shim");
+            if (::access(lean.c_str(), X_OK) == 0)
+                return lean;
+        }
+        return std::string("/proc/self/exe");
+    }();
+    return found;
+}
+
 }  // namespace
 
 ErrorOr<std::optional<ShimProcess>> open_shim(const std::string& exec_root_dir) {
@@ -116,7 +137,7 @@ ErrorOr<ShimProcess> spawn_shim(const RuntimeOptions& runtime, const ShimOptions
 
     auto ready_pipe = TRY(sys::pipe());
     SpawnOptions spawn_options;
-    std::string program = runtime.shim_program.empty() ? "/proc/self/exe" : runtime.shim_program;
+    std::string program = shim_program(runtime);
     // argv[1] names the program (src/main.cc dispatches on it when argv[0] does not).
     spawn_options.argv = {program, "corral-shim"};
     for (auto& argument : shim_command_line(runtime, options, 3))
@@ -160,9 +181,10 @@ ErrorOr<ShimProcess> spawn_shim(const RuntimeOptions& runtime, const ShimOptions
     return std::move(*opened);
 }
 
-ErrorOr<void> start_container(const std::string& exec_root_dir) {
+ErrorOr<ShimState> start_container(const std::string& exec_root_dir) {
     auto client = TRY(ShimClient::connect(exec_root_dir, {}));
-    return client.start();
+    TRY(client.start());
+    return read_shim_state(exec_root_dir);
 }
 
 ErrorOr<void> kill_container(const RuntimeOptions& runtime, const std::string& id,

@@ -5,10 +5,12 @@
 //   1. prepare_bundle(...)                 runtime.h: rootfs mounted, config.json written;
 //                                          release() the RootfsMount: the shim unmounts it.
 //   2. spawn_shim(...)                     double-forked, setsid'ed shim; returns when the shim
-//                                          has run `crun create` and listens on attach.sock;
-//                                          exec_root_dir/shim.json holds the pids.
+//                                          listens on attach.sock (the container does not
+//                                          exist yet); exec_root_dir/shim.json holds its pid.
 //   3. ShimClient::connect(...) for every attached client (before start: they get all output)
-//   4. start_container(exec_root_dir)      the shim runs `crun start`; returns its result.
+//   4. start_container(exec_root_dir)      the shim runs `crun run --detach` (one runtime
+//                                          process per start); returns the state with the
+//                                          container's pid, or crun's error.
 //   5. wait for the shim's pidfd (ShimProcess::pidfd) to become readable: the container has
 //      exited, its output is flushed, exit.json is written, `crun delete` has run, the rootfs
 //      is unmounted. read_exit_status(exec_root_dir) gives the result.
@@ -16,9 +18,10 @@
 // runs; otherwise read_exit_status tells whether it finished (nullopt: it died without one).
 //
 // Shim behaviour the engine can rely on:
-//   - readiness: a pipe on the shim's fd 3 gets one line, "ready <container pid>" or
-//     "error <message>" (crun create's stderr); on error nothing is left (no attach.sock, crun
-//     state deleted, rootfs unmounted). spawn_shim turns this into its result.
+//   - readiness: a pipe on the shim's fd 3 gets one line, "ready <shim pid>" or
+//     "error <message>"; on error nothing is left (no attach.sock, crun state deleted, rootfs
+//     unmounted). spawn_shim turns this into its result. A start that fails (crun run's
+//     stderr is the error) ends the shim like an exit: exit.json holds 128 and the error.
 //   - the shim holds none of the engine's fds, is not the engine's child (the intermediate
 //     process exits at once), is a child subreaper, and ignores SIGHUP/SIGINT/SIGTERM/SIGPIPE.
 //   - output is read only while every subscribed client has less than 1 MiB queued: a client
@@ -58,14 +61,14 @@ struct ShimOptions {
     std::string log_path;     // json-file path; unused when log_config.type == "none"
     unsigned short rows = 0;  // initial tty size (0 = default)
     unsigned short columns = 0;
-    // `crun run --detach` instead of create + start, one runtime process less, for starts no
-    // client attaches to before the process runs (restarts, detached runs). Do not call
-    // start_container then: the container may already be gone.
+    // Run the container before reporting ready, for starts no client attaches to before the
+    // process runs. Do not call start_container then: the container may already be gone.
     bool start_immediately = false;
 };
 
 // Written atomically by the shim to <exec_root_dir>/shim.json before it reports ready.
-// Start times (from /proc/<pid>/stat) guard against pid reuse.
+// Start times (from /proc/<pid>/stat) guard against pid reuse. container_pid is 0 until the
+// container runs (rewritten by the start).
 struct ShimState {
     pid_t shim_pid = 0;
     uint64_t shim_start_time = 0;
@@ -78,7 +81,7 @@ struct ExitStatus {
     int exit_code = 0;  // exit code, or 128+N when killed by signal N
     bool oom_killed = false;
     int64_t finished_at_ns = 0;  // wall clock
-    std::string error;           // the shim's own failure (crun start failed...), empty otherwise
+    std::string error;           // the shim's own failure (crun run failed...), empty otherwise
 };
 
 // A live shim: its state and a pidfd that becomes readable (POLLIN) when the shim exits.
@@ -96,8 +99,9 @@ bool shim_alive(const ShimState& state);
 ErrorOr<std::optional<UniqueFd>> open_container_pidfd(const ShimState& state);
 // nullopt: no exit status written (still running, or the shim died).
 ErrorOr<std::optional<ExitStatus>> read_exit_status(const std::string& exec_root_dir);
-// Tells the shim to run `crun start`; returns after it ran (its error, if any).
-ErrorOr<void> start_container(const std::string& exec_root_dir);
+// Tells the shim to run the container; returns after it ran: the shim state with the
+// container's pid, or the error of the start.
+ErrorOr<ShimState> start_container(const std::string& exec_root_dir);
 // Sends a signal to the container's init process through its pidfd (no crun fork); falls back
 // to crun kill when the shim state is unknown.
 ErrorOr<void> kill_container(const RuntimeOptions& runtime, const std::string& id,
@@ -146,7 +150,7 @@ class ShimClient {
     ErrorOr<void> write_stdin(std::string_view data);
     ErrorOr<void> close_stdin();
     ErrorOr<void> resize(unsigned short rows, unsigned short columns);
-    // Asks the shim to run `crun start` and waits for its answer; output events that arrive
+    // Asks the shim to run the container and waits for its answer; output events that arrive
     // meanwhile are kept for read_event().
     ErrorOr<void> start();
 

@@ -95,8 +95,9 @@ TEST(Container, JoinsAnotherContainersNetworkNamespace) {
     TestContainer first("netowner", {"sleep", "1000"});
     auto owner = first.create();
     ASSERT_TRUE(owner) << owner.error().message();
-    ASSERT_TRUE(start_container(first.exec_root_dir));
-    std::string path = "/proc/" + std::to_string(owner->state.container_pid) + "/ns/net";
+    auto started = start_container(first.exec_root_dir);
+    ASSERT_TRUE(started) << started.error().message();
+    std::string path = "/proc/" + std::to_string(started->container_pid) + "/ns/net";
     auto expected = sys::readlink(path);
     ASSERT_TRUE(expected);
 
@@ -111,10 +112,11 @@ TEST(Container, JoinsAnotherContainersNetworkNamespace) {
 
 TEST(Container, ResourceWarningsFollowTheHostsControllers) {
     SKIP_UNLESS_WORLD();
-    TestContainer container("limits", {"true"});
+    TestContainer container("limits", {"sleep", "1000"});
     container.request.host_config.resources.memory = 64 << 20;
     auto shim = container.create();
     ASSERT_TRUE(shim) << shim.error().message();
+    ASSERT_TRUE(start_container(container.exec_root_dir));
     auto controllers = fs::read_file(world().options.cgroup_mount + world().options.cgroup_parent +
                                      "/cgroup.controllers");
     ASSERT_TRUE(controllers);
@@ -125,8 +127,8 @@ TEST(Container, ResourceWarningsFollowTheHostsControllers) {
         ASSERT_TRUE(limit);
         EXPECT_EQ(*limit, std::to_string(64 << 20) + "\n");
     }
-    ASSERT_TRUE(start_container(container.exec_root_dir));
-    EXPECT_EQ(wait_exit(*shim, container.exec_root_dir).exit_code, 0);
+    ASSERT_TRUE(kill_container(world().options, container.id, container.exec_root_dir, SIGKILL));
+    EXPECT_EQ(wait_exit(*shim, container.exec_root_dir).exit_code, 137);
 }
 
 TEST(Container, ExecWithoutTty) {

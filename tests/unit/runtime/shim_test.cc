@@ -33,8 +33,12 @@ TEST(Shim, EchoGoesToTheJsonLogAndTheExitCodeIsZero) {
     TestContainer container("echo", {"sh", "-c", "echo hello; echo oops >&2; printf tail"});
     auto shim = container.create();
     ASSERT_TRUE(shim) << shim.error().message();
-    EXPECT_GT(shim->state.container_pid, 0);
-    ASSERT_TRUE(start_container(container.exec_root_dir));
+    // The container runs only when started: until then the shim only listens.
+    EXPECT_EQ(shim->state.container_pid, 0);
+    auto started = start_container(container.exec_root_dir);
+    ASSERT_TRUE(started) << started.error().message();
+    EXPECT_GT(started->container_pid, 0);
+    EXPECT_EQ(started->shim_pid, shim->state.shim_pid);
     auto status = wait_exit(*shim, container.exec_root_dir);
     EXPECT_EQ(status.exit_code, 0);
     EXPECT_FALSE(status.oom_killed);
@@ -84,10 +88,11 @@ TEST(Shim, CrunKillBySignalNumber) {
     TestContainer container("crunkill", {"sleep", "1000"});
     auto shim = container.create();
     ASSERT_TRUE(shim) << shim.error().message();
-    ASSERT_TRUE(start_container(container.exec_root_dir));
+    auto started = start_container(container.exec_root_dir);
+    ASSERT_TRUE(started) << started.error().message();
     auto pids = container_pids(world().options, container.id);
     ASSERT_TRUE(pids) << pids.error().message();
-    EXPECT_EQ(*pids, std::vector<pid_t>{shim->state.container_pid});
+    EXPECT_EQ(*pids, std::vector<pid_t>{started->container_pid});
     auto killed = kill(world().options, container.id, SIGTERM);
     ASSERT_TRUE(killed) << killed.error().message();
     // sleep as PID 1 of its namespace ignores SIGTERM without a handler: still running.
@@ -238,14 +243,43 @@ TEST(Shim, LogTypeNoneWritesNoFile) {
     EXPECT_FALSE(*fs::exists(container.log_path));
 }
 
-TEST(Shim, CreateFailureIsReported) {
+// crun run fails at the start: the start reports crun's error, the shim records it as the
+// exit (128, as the engine does) and leaves nothing behind.
+TEST(Shim, StartFailureIsReported) {
     SKIP_UNLESS_WORLD();
     TestContainer container("missing", {"/no/such/program"});
     auto shim = container.create();
+    ASSERT_TRUE(shim) << shim.error().message();
+    auto client = ShimClient::connect(container.exec_root_dir, {true, true, false});
+    ASSERT_TRUE(client) << client.error().message();
+    auto started = start_container(container.exec_root_dir);
+    ASSERT_FALSE(started);
+    EXPECT_NE(started.error().message().find("/no/such/program"), std::string::npos)
+        << started.error().message();
+    auto received = receive_all(*client);
+    EXPECT_EQ(received.exit_code, 128);
+    auto status = wait_exit(*shim, container.exec_root_dir);
+    EXPECT_EQ(status.exit_code, 128);
+    EXPECT_NE(status.error.find("/no/such/program"), std::string::npos) << status.error;
+    EXPECT_FALSE(*fs::exists(container.exec_root_dir + "/attach.sock"));
+    auto rootfs_entries = fs::list_dir(rootfs_dir(container.container_dir));
+    ASSERT_TRUE(rootfs_entries);
+    EXPECT_TRUE(rootfs_entries->empty());
+}
+
+TEST(Shim, SetupFailureIsReportedBySpawn) {
+    SKIP_UNLESS_WORLD();
+    TestContainer container("nolog", {"true"});
+    container.shim.log_path = "/proc/no-such-dir/container.log";
+    container.shim.log_config.type = "json-file";
+    auto shim = container.create();
     ASSERT_FALSE(shim);
-    EXPECT_NE(shim.error().message().find("/no/such/program"), std::string::npos)
+    EXPECT_NE(shim.error().message().find("/proc/no-such-dir"), std::string::npos)
         << shim.error().message();
     EXPECT_FALSE(*fs::exists(container.exec_root_dir + "/attach.sock"));
+    auto rootfs_entries = fs::list_dir(rootfs_dir(container.container_dir));
+    ASSERT_TRUE(rootfs_entries);
+    EXPECT_TRUE(rootfs_entries->empty());
 }
 
 // The engine dies (SIGKILL) after spawning the shim: the container keeps running, and its
