@@ -81,7 +81,7 @@ ErrorOr<void> boot(BootState& state, Timeline& timeline) {
         console_line("warning: ignoring bad kernel command line value " + key);
 
     log::debug("loading kernel modules");
-    report_modules(init::load_module_list("/etc/corral/modules"));
+    report_modules(init::load_module_list(std::string(init::kModuleList)));
     timeline.add("modules loaded");
 
     if (init::running_from_initramfs()) {

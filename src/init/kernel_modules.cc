@@ -5,9 +5,13 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "base/fs.h"
 #include "base/sys.h"
@@ -86,17 +90,34 @@ ErrorOr<std::vector<std::string>> ModuleIndex::load_order(
     return order;
 }
 
-std::vector<std::string> parse_module_list(std::string_view text) {
-    std::vector<std::string> names;
+const std::vector<std::string>* ModuleIndex::dependencies_of(const std::string& path) const {
+    auto found = dependencies_.find(path);
+    return found == dependencies_.end() ? nullptr : &found->second;
+}
+
+ModuleStages parse_module_stages(std::string_view text) {
+    ModuleStages stages;
+    auto* names = &stages.boot;
     std::istringstream lines{std::string(text)};
     std::string line;
     while (std::getline(lines, line)) {
         line = line.substr(0, line.find('#'));
         std::istringstream words(line);
         std::string name;
-        if (words >> name)
-            names.push_back(name);
+        if (!(words >> name))
+            continue;
+        if (name == "[later]")
+            names = &stages.later;
+        else
+            names->push_back(name);
     }
+    return stages;
+}
+
+std::vector<std::string> parse_module_list(std::string_view text) {
+    auto stages = parse_module_stages(text);
+    auto names = std::move(stages.boot);
+    names.insert(names.end(), stages.later.begin(), stages.later.end());
     return names;
 }
 
@@ -125,15 +146,15 @@ std::set<std::string> builtin_modules(const std::string& directory) {
 
 }  // namespace
 
-ErrorOr<ModuleLoadReport> load_module_list(const std::string& list_path,
+ErrorOr<ModuleLoadReport> load_module_list(const std::string& list_path, ModuleStage stage,
                                            const std::string& modules_root) {
     std::string directory = modules_root + "/" + kernel_release();
-    auto list = TRY(fs::read_file(list_path));
+    auto stages = parse_module_stages(TRY(fs::read_file(list_path)));
     auto index = TRY(ModuleIndex::parse(TRY(fs::read_file(directory + "/modules.dep"))));
     auto builtin = builtin_modules(directory);
     ModuleLoadReport report;
     std::vector<std::string> names;
-    for (auto& name : parse_module_list(list)) {
+    for (auto& name : stage == ModuleStage::boot ? stages.boot : stages.later) {
         if (builtin.count(module_name(name)))
             report.already_loaded.push_back(name);
         else
@@ -153,22 +174,73 @@ ErrorOr<ModuleLoadReport> load_module_list(const std::string& list_path,
                 order.push_back(std::move(file));
         }
     }
-    for (const auto& file : order) {
-        std::string path = directory + "/" + file;
-        auto fd = sys::open(path, O_RDONLY);
-        if (!fd) {
+
+    // Workers take the first module of `order` whose dependencies are done; a failed
+    // dependency counts as done (the module then fails with the kernel's own reason).
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::set<std::string> done;
+    std::vector<bool> taken(order.size(), false);
+    auto load_one = [&](const std::string& file) {
+        auto fd = sys::open(directory + "/" + file, O_RDONLY);
+        int result = -1;
+        int error = 0;
+        if (fd) {
+            result = static_cast<int>(::syscall(SYS_finit_module, fd->get(), "", 0));
+            error = errno;
+        }
+        std::lock_guard guard(mutex);
+        if (!fd)
             report.failed.push_back(module_name(file) + ": " + fd.error().message());
-            continue;
-        }
-        if (::syscall(SYS_finit_module, fd->get(), "", 0) == 0) {
+        else if (result == 0)
             report.loaded.push_back(module_name(file));
-        } else if (errno == EEXIST) {
+        else if (error == EEXIST)
             report.already_loaded.push_back(module_name(file));
-        } else {
+        else
             report.failed.push_back(
-                Error::from_errno("finit_module", module_name(file), errno).message());
+                Error::from_errno("finit_module", module_name(file), error).message());
+    };
+    auto worker = [&] {
+        std::unique_lock lock(mutex);
+        for (;;) {
+            size_t next = order.size();
+            bool pending = false;
+            for (size_t i = 0; i < order.size() && next == order.size(); ++i) {
+                if (taken[i])
+                    continue;
+                pending = true;
+                const auto* dependencies = index.dependencies_of(order[i]);
+                bool ready =
+                    !dependencies || std::all_of(dependencies->begin(), dependencies->end(),
+                                                 [&](const std::string& dependency) {
+                                                     return done.count(dependency) > 0 ||
+                                                            !queued.count(dependency);
+                                                 });
+                if (ready)
+                    next = i;
+            }
+            if (!pending)
+                return;
+            if (next == order.size()) {
+                changed.wait(lock);
+                continue;
+            }
+            taken[next] = true;
+            lock.unlock();
+            load_one(order[next]);
+            lock.lock();
+            done.insert(order[next]);
+            changed.notify_all();
         }
-    }
+    };
+    size_t thread_count = std::min<size_t>(order.size(), 4);
+    std::vector<std::thread> threads;
+    for (size_t i = 1; i < thread_count; ++i)
+        threads.emplace_back(worker);
+    if (thread_count > 0)
+        worker();
+    for (auto& thread : threads)
+        thread.join();
     return report;
 }
 

@@ -10,6 +10,9 @@
 
 namespace corral::init {
 
+// The module list of the initrd (os/modules).
+inline constexpr std::string_view kModuleList = "/etc/corral/modules";
+
 // A module's name as the kernel knows it: the file name without directory and ".ko*", with
 // dashes as underscores ("kernel/fs/fat/vfat.ko" → "vfat", "crc32c-intel.ko" → "crc32c_intel").
 std::string module_name(std::string_view path);
@@ -24,6 +27,8 @@ class ModuleIndex {
     ErrorOr<std::vector<std::string>> load_order(const std::vector<std::string>& names) const;
 
     size_t size() const { return dependencies_.size(); }
+    // The dependency paths of a module file, or nullptr when the file is not in the index.
+    const std::vector<std::string>* dependencies_of(const std::string& path) const;
 
   private:
     ModuleIndex() = default;
@@ -31,8 +36,20 @@ class ModuleIndex {
     std::map<std::string, std::string> path_by_name_;
 };
 
-// Reads a module list (one name per line, '#' comments, blank lines ignored).
+// Reads a module list (one name per line, '#' comments, blank lines ignored). The names of
+// every stage, in order; the `[later]` line is not a name.
 std::vector<std::string> parse_module_list(std::string_view text);
+
+// The two stages of a module list: what boot needs before it can find its disks and start the
+// engine (before a line `[later]`), and what only the services need (network cards, container
+// networking), which loads while the engine starts.
+struct ModuleStages {
+    std::vector<std::string> boot;
+    std::vector<std::string> later;
+};
+ModuleStages parse_module_stages(std::string_view text);
+
+enum class ModuleStage { boot, later };
 
 struct ModuleLoadReport {
     std::vector<std::string> loaded;
@@ -40,9 +57,12 @@ struct ModuleLoadReport {
     std::vector<std::string> failed;          // "name: error"
 };
 
-// Loads the modules of `list_path` from /lib/modules/<release>/ (release from uname). A module
-// that fails is reported and the others still load: a missing NIC driver must not stop boot.
+// Loads the modules of one stage of `list_path` from /lib/modules/<release>/ (release from
+// uname). A module that fails is reported and the others still load: a missing NIC driver must
+// not stop boot. Modules load side by side, each once its dependencies are in: the time goes
+// into their init functions (device probes), which overlap.
 ErrorOr<ModuleLoadReport> load_module_list(const std::string& list_path,
+                                           ModuleStage stage = ModuleStage::boot,
                                            const std::string& modules_root = "/lib/modules");
 
 }  // namespace corral::init

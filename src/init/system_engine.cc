@@ -16,6 +16,7 @@
 #include "base/sys.h"
 #include "init/boot_media.h"
 #include "init/console.h"
+#include "init/kernel_modules.h"
 #include "init/system_services.h"
 
 namespace corral::init {
@@ -46,6 +47,19 @@ constexpr const char* kEngineLog = "/var/log/system-docker.log";
         ::_exit(1);
     }
 
+    // The modules only services need (network cards, container networking) load while the
+    // engine starts and checks its images; the services wait for them.
+    std::thread later_modules([] {
+        auto report = load_module_list(std::string(kModuleList), ModuleStage::later);
+        if (!report) {
+            console_line("warning: kernel modules: " + report.error().message());
+            return;
+        }
+        for (const auto& failure : report->failed)
+            console_line("warning: module " + failure);
+        (void)boot_timeline::record("later modules loaded");
+    });
+
     std::atomic<engine::Engine*> running_engine{nullptr};
     api::DaemonOptions daemon;
     daemon.socket_path = kSystemEngineSocket;
@@ -59,6 +73,8 @@ constexpr const char* kEngineLog = "/var/log/system-docker.log";
         for (const auto& problem : load_system_images(store, images))
             console_line("warning: system images: " + problem);
         (void)boot_timeline::record("system images loaded");
+        if (later_modules.joinable())
+            later_modules.join();
         auto report = bring_up_system_services(engine);
         for (const auto& problem : report.problems)
             console_line("warning: " + problem);
@@ -81,6 +97,8 @@ constexpr const char* kEngineLog = "/var/log/system-docker.log";
         (void)!::write(stop_fd, &one, sizeof one);
     }
     server.join();
+    if (later_modules.joinable())
+        later_modules.join();
     if (!result) {
         console_line("system engine: " + result.error().message());
         ::_exit(1);

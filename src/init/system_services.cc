@@ -3,7 +3,12 @@
 #include <fcntl.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
 
 #include "base/boot_timeline.h"
 #include "base/fs.h"
@@ -19,10 +24,11 @@ namespace corral::init {
 
 namespace {
 
-// The RepoTags of a docker-archive, read from its manifest.json through the image store's own
-// parser would mean loading it; a small tar walk finds the manifest instead.
-std::vector<std::string> archive_tags(const std::string& path) {
-    std::vector<std::string> tags;
+// Each tag of a docker-archive with the id of its image ("sha256:" and the hex of the config
+// file's name), read from manifest.json: loading the archive through the image store would
+// mean unpacking it; a small tar walk finds the manifest instead.
+std::vector<std::pair<std::string, std::string>> archive_tags(const std::string& path) {
+    std::vector<std::pair<std::string, std::string>> tags;
     auto fd = sys::open(path, O_RDONLY);
     if (!fd)
         return tags;
@@ -41,14 +47,21 @@ std::vector<std::string> archive_tags(const std::string& path) {
             if (::pread(fd->get(), text.data(), size, offset) != static_cast<ssize_t>(size))
                 break;
             auto manifest = nlohmann::json::parse(text, nullptr, false);
-            if (manifest.is_array()) {
-                for (const auto& image : manifest) {
-                    if (image.contains("RepoTags") && image["RepoTags"].is_array()) {
-                        for (const auto& tag : image["RepoTags"])
-                            if (tag.is_string())
-                                tags.push_back(tag.get<std::string>());
-                    }
-                }
+            if (!manifest.is_array())
+                break;
+            for (const auto& image : manifest) {
+                if (!image.is_object() || !image.contains("Config") ||
+                    !image["Config"].is_string() || !image.contains("RepoTags") ||
+                    !image["RepoTags"].is_array())
+                    continue;
+                // "<hex>.json" (docker save) or "blobs/sha256/<hex>" (OCI-style names).
+                std::string config = image["Config"].get<std::string>();
+                config = config.substr(config.rfind('/') + 1);
+                if (config.ends_with(".json"))
+                    config.resize(config.size() - 5);
+                for (const auto& tag : image["RepoTags"])
+                    if (tag.is_string())
+                        tags.emplace_back(tag.get<std::string>(), "sha256:" + config);
             }
             break;
         }
@@ -68,9 +81,12 @@ std::vector<std::string> load_system_images(image::Store& store, const std::stri
         if (!file.ends_with(".tar"))
             continue;
         std::string path = directory + "/" + file;
+        // Already loaded when every tag names the very image of the archive (same config
+        // digest): a rebuilt ISO with the same tags but new content is loaded again.
         auto tags = archive_tags(path);
         bool present = !tags.empty() && std::all_of(tags.begin(), tags.end(), [&](auto& tag) {
-            return bool(store.resolve(tag));
+            auto image = store.resolve(tag.first);
+            return image && image->id == tag.second;
         });
         if (present)
             continue;
@@ -87,6 +103,62 @@ std::vector<std::string> load_system_images(image::Store& store, const std::stri
     }
     return problems;
 }
+
+std::map<std::string, std::vector<std::string>> service_prerequisites(
+    const std::vector<compose::Service>& services) {
+    std::map<std::string, std::vector<std::string>> prerequisites;
+    for (const auto& service : services)
+        prerequisites[service.name];
+    auto add = [&](const std::string& service, const std::string& first) {
+        auto& list = prerequisites[service];
+        if (first != service && std::find(list.begin(), list.end(), first) == list.end())
+            list.push_back(first);
+    };
+    for (const auto& service : services) {
+        for (const auto& dependency : service.dependencies()) {
+            if (prerequisites.count(dependency))
+                add(service.name, dependency);
+        }
+        for (const auto& later : service.before) {
+            if (prerequisites.count(later))
+                add(later, service.name);
+        }
+    }
+    return prerequisites;
+}
+
+namespace {
+
+// One service: replace what an earlier boot left, create, start, and for a one-shot wait for
+// its exit. Returns the problem, or nothing when the service is up.
+std::optional<std::string> bring_up_one(engine::Engine& engine, const compose::Service& service) {
+    const std::string& name = service.name;
+    const std::string& container = service.request.name;
+    // Each boot runs the current definition: replace what an earlier boot left.
+    if (engine.resolve(container)) {
+        engine::RemoveOptions remove;
+        remove.force = true;
+        if (auto removed = engine.remove(container, remove); !removed)
+            return name + ": remove old container: " + removed.error().message();
+    }
+    auto created = engine.create_container(service.request);
+    if (!created)
+        return name + ": create: " + created.error().message();
+    if (service.createonly)
+        return std::nullopt;
+    if (auto started = engine.start(container); !started)
+        return name + ": start: " + started.error().message();
+    if (!service.detach) {
+        auto waited = engine.wait(container, engine::WaitCondition::not_running, {});
+        if (!waited)
+            return name + ": wait: " + waited.error().message();
+        if (waited->exit_code != 0)
+            return name + ": exited with " + std::to_string(waited->exit_code);
+    }
+    return std::nullopt;
+}
+
+}  // namespace
 
 ServicesReport bring_up_system_services(engine::Engine& engine) {
     ServicesReport report;
@@ -121,42 +193,45 @@ ServicesReport bring_up_system_services(engine::Engine& engine) {
     std::map<std::string, const compose::Service*> by_name;
     for (const auto& service : services)
         by_name[service.name] = &service;
+    auto prerequisites = service_prerequisites(services);
 
-    for (const auto& name : *order) {
-        const compose::Service& service = *by_name.at(name);
-        const std::string& container = service.request.name;
-        // Each boot runs the current definition: replace what an earlier boot left.
-        if (engine.resolve(container)) {
-            engine::RemoveOptions remove;
-            remove.force = true;
-            if (auto removed = engine.remove(container, remove); !removed) {
-                report.problems.push_back(name +
-                                          ": remove old container: " + removed.error().message());
+    // Every service starts on its own thread as soon as all it waits for are done (up, or
+    // failed: a failure is reported and does not hold back the others), so independent
+    // services come up side by side instead of one after another.
+    std::mutex mutex;
+    std::condition_variable finished;
+    std::set<std::string> done;
+    std::set<std::string> launched;
+    std::vector<std::thread> workers;
+    std::unique_lock lock(mutex);
+    while (done.size() < order->size()) {
+        for (const auto& name : *order) {
+            if (launched.count(name))
                 continue;
-            }
+            const auto& needs = prerequisites[name];
+            if (!std::all_of(needs.begin(), needs.end(),
+                             [&](const std::string& need) { return done.count(need) > 0; }))
+                continue;
+            launched.insert(name);
+            workers.emplace_back([&, name] {
+                auto problem = bring_up_one(engine, *by_name.at(name));
+                if (!problem)
+                    (void)boot_timeline::record("service " + name + " up");
+                std::lock_guard guard(mutex);
+                if (problem)
+                    report.problems.push_back(std::move(*problem));
+                else
+                    report.started.push_back(name);
+                done.insert(name);
+                finished.notify_all();
+            });
         }
-        auto created = engine.create_container(service.request);
-        if (!created) {
-            report.problems.push_back(name + ": create: " + created.error().message());
-            continue;
-        }
-        if (service.createonly)
-            continue;
-        if (auto started = engine.start(container); !started) {
-            report.problems.push_back(name + ": start: " + started.error().message());
-            continue;
-        }
-        if (!service.detach) {
-            auto waited = engine.wait(container, engine::WaitCondition::not_running, {});
-            if (!waited)
-                report.problems.push_back(name + ": wait: " + waited.error().message());
-            else if (waited->exit_code != 0)
-                report.problems.push_back(name + ": exited with " +
-                                          std::to_string(waited->exit_code));
-        }
-        (void)boot_timeline::record("service " + name + " up");
-        report.started.push_back(name);
+        size_t before = done.size();
+        finished.wait(lock, [&] { return done.size() != before; });
     }
+    lock.unlock();
+    for (auto& worker : workers)
+        worker.join();
     return report;
 }
 

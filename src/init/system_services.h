@@ -3,8 +3,11 @@
 // created and started in dependency order.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
+
+#include "compose/service.h"
 
 #include "engine/engine.h"
 #include "image/store.h"
@@ -20,9 +23,16 @@ struct ServicesReport {
     std::vector<std::string> problems;  // "service: error", config problems
 };
 
-// Reads the configuration layers and brings up the system-scope services: an existing
-// container of the same name is replaced, createonly services are only created, a
-// detach=false service is waited for before what comes after it. Each service's start goes to
+// The services of the set each service waits for: its dependencies (after, volumes_from,
+// container:X namespaces) and the services that name it in `before`. Names outside the set
+// are left out.
+std::map<std::string, std::vector<std::string>> service_prerequisites(
+    const std::vector<compose::Service>& services);
+
+// Reads the configuration layers and brings up the system-scope services, each as soon as
+// what it waits for is done (independent services in parallel): an existing container of the
+// same name is replaced, createonly services are only created, a detach=false service is
+// waited for before what comes after it. Each service's start goes to
 // the boot timeline ("service NAME up"). A failing service is reported and the others still
 // start.
 ServicesReport bring_up_system_services(engine::Engine& engine);

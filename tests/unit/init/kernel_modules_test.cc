@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace corral::init {
 namespace {
 
@@ -82,6 +84,26 @@ TEST(ModuleList, CommentsAndBlankLines) {
               (std::vector<std::string>{"virtio_blk", "ext4"}));
 }
 
+TEST(ModuleList, StagesSplitAtTheLaterLine) {
+    auto stages =
+        parse_module_stages("virtio_blk\next4 # fs\n\n[later]  # services\ne1000\nveth\n");
+    EXPECT_EQ(stages.boot, (std::vector<std::string>{"virtio_blk", "ext4"}));
+    EXPECT_EQ(stages.later, (std::vector<std::string>{"e1000", "veth"}));
+    // Without the line, everything is needed at boot; the whole list never names `[later]`.
+    EXPECT_TRUE(parse_module_stages("ext4\n").later.empty());
+    EXPECT_EQ(parse_module_list("ext4\n[later]\nveth\n"),
+              (std::vector<std::string>{"ext4", "veth"}));
+}
+
+TEST(ModuleIndex, DependenciesOfAFile) {
+    auto index = ModuleIndex::parse(kModulesDep);
+    ASSERT_TRUE(index) << index.error().message();
+    const auto* dependencies = index->dependencies_of("kernel/fs/isofs/isofs.ko");
+    ASSERT_NE(dependencies, nullptr);
+    EXPECT_EQ(*dependencies, (std::vector<std::string>{"kernel/drivers/cdrom/cdrom.ko"}));
+    EXPECT_EQ(index->dependencies_of("kernel/none.ko"), nullptr);
+}
+
 TEST(ModuleList, ShippedListResolvesAgainstItsOwnNames) {
     // Every name of os/modules must be a plain module name (no paths, no options).
     auto text = std::string(CORRAL_SOURCE_DIR) + "/os/modules";
@@ -95,6 +117,15 @@ TEST(ModuleList, ShippedListResolvesAgainstItsOwnNames) {
     std::fclose(file);
     auto names = parse_module_list(content);
     EXPECT_GT(names.size(), 10u);
+    // The disks and file systems init needs to find the state disk and the boot medium load
+    // in the first stage; network and netfilter modules wait for the second.
+    auto stages = parse_module_stages(content);
+    for (const char* needed : {"virtio_blk", "ahci", "sr_mod", "ext4", "isofs", "overlay"})
+        EXPECT_NE(std::find(stages.boot.begin(), stages.boot.end(), needed), stages.boot.end())
+            << needed;
+    for (const char* later : {"bridge", "nf_conntrack", "virtio_net"})
+        EXPECT_NE(std::find(stages.later.begin(), stages.later.end(), later), stages.later.end())
+            << later;
     for (const auto& name : names) {
         EXPECT_EQ(name.find('/'), std::string::npos) << name;
         EXPECT_EQ(name.find('='), std::string::npos) << name;

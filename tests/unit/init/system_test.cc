@@ -9,10 +9,12 @@
 #include "base/boot_timeline.h"
 #include "base/fs.h"
 #include "base/sys.h"
+#include "compose/interpolate.h"
 #include "init/early_mounts.h"
 #include "init/power.h"
 #include "init/state_disk.h"
 #include "init/switch_root.h"
+#include "init/system_services.h"
 #include "init/system_settings.h"
 
 namespace corral::init {
@@ -127,6 +129,32 @@ TEST(BootTimeline, LineFormatAndAppend) {
     EXPECT_NE(text.find(" docker ready\n"), std::string::npos);
     EXPECT_LT(text.find("sshd"), text.find("docker"));
     EXPECT_GT(boot_timeline::now_seconds(), 0.0);
+}
+
+TEST(SystemServices, PrerequisitesFromAfterBeforeAndVolumesFromWithinTheSet) {
+    auto services = compose::parse_service_file(R"(
+volumes:
+  image: corral/os-base
+  labels: {io.rancher.os.createonly: "true"}
+udev:
+  image: corral/os-base
+  volumes_from: [volumes]
+network:
+  image: corral/os-base
+  labels: {io.rancher.os.after: "udev, absent"}
+syslog:
+  image: corral/os-base
+  labels: {io.rancher.os.before: network}
+)",
+                                                "test.yml", compose::default_environment());
+    ASSERT_TRUE(services) << services.error().message();
+    auto prerequisites = service_prerequisites(*services);
+    EXPECT_EQ(prerequisites.size(), 4u);
+    EXPECT_TRUE(prerequisites["volumes"].empty());
+    EXPECT_TRUE(prerequisites["syslog"].empty());
+    EXPECT_EQ(prerequisites["udev"], (std::vector<std::string>{"volumes"}));
+    // `absent` is not in the set; syslog's `before: network` makes network wait for syslog.
+    EXPECT_EQ(prerequisites["network"], (std::vector<std::string>{"udev", "syslog"}));
 }
 
 }  // namespace
