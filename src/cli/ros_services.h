@@ -39,7 +39,7 @@ class ApiEngine : public compose::ContainerEngine {
     ErrorOr<void> stop(const std::string& name, std::optional<int> timeout);
     ErrorOr<void> restart(const std::string& name, std::optional<int> timeout);
     ErrorOr<void> kill(const std::string& name, const std::string& signal);
-    ErrorOr<bool> has_image(const std::string& image);
+    ErrorOr<bool> has_image(const std::string& image) override;
     // GET /containers/{name}/json.
     ErrorOr<Json> inspect_json(const std::string& name);
 

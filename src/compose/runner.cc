@@ -28,7 +28,9 @@ ErrorOr<UpResult> up_service(ContainerEngine& engine, const Service& service,
     }
     if (!existing) {
         auto created = engine.create(request);
-        if (!created && created.error().kind() == ErrorKind::not_found && options.pull_missing) {
+        // not_found is also a missing volumes_from container: pull only for a missing image.
+        if (!created && created.error().kind() == ErrorKind::not_found && options.pull_missing &&
+            !TRY_CONTEXT(engine.has_image(request.config.image), context("image"))) {
             TRY_CONTEXT(engine.pull(request.config.image), context("pull"));
             created = engine.create(request);
         }

@@ -35,6 +35,7 @@ class ContainerEngine {
     virtual ErrorOr<void> remove(const std::string& name, bool force) = 0;
     // Waits for the container to stop; its exit code.
     virtual ErrorOr<int> wait(const std::string& name) = 0;
+    virtual ErrorOr<bool> has_image(const std::string& image) = 0;
     // Fetches an image that is not in the engine.
     virtual ErrorOr<void> pull(const std::string& image) = 0;
 };

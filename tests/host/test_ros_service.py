@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from harness import wait_until
+
 SOURCE = Path(__file__).resolve().parents[2]
 
 
@@ -162,7 +164,6 @@ def test_enable_up_ps_logs_and_rerun(setup, docker):
     def greeter_logs():
         return ros("service", "logs", "greeter").stdout
 
-    from harness import wait_until
     wait_until(lambda: "env=hello" in greeter_logs(), 10, what="greeter output")
     output = greeter_logs()
     # ${GREETING} was substituted from rancher.environment; `environment: [GREETING]` passed it.
@@ -180,7 +181,6 @@ def test_definition_change_recreates(setup, docker):
     assert up[-1] == "greeter: removed, created, started", up
     assert up[1] == "greeter-init: ran", up
     assert docker.inspect("greeter")["Id"] != first
-    from harness import wait_until
     wait_until(lambda: "changed-interpolated" in ros("service", "logs", "greeter").stdout, 10,
                what="new output")
     # --force-recreate recreates an unchanged service.
@@ -188,12 +188,12 @@ def test_definition_change_recreates(setup, docker):
     forced = ros("service", "up", "--force-recreate", "greeter").stdout.splitlines()
     assert forced[-1] == "greeter: removed, created, started", forced
     assert docker.inspect("greeter")["Id"] != second
-    assert (data / "greeter.log").read_text().count("started") == 3
+    wait_until(lambda: (data / "greeter.log").read_text().count("started") == 3, 10,
+               what="three starts of greeter")
 
 
 def test_stop_start_restart_kill_rm(setup, docker):
     ros = setup["ros"]
-    from harness import wait_until
     assert ros("service", "create", "ticker").stdout == "ticker: created\n"
     assert state(docker, "ticker")["Status"] == "created"
     assert ros("service", "start", "ticker").stdout == "ticker: started\n"
@@ -235,6 +235,9 @@ def test_logs_of_several_services_follow(setup, docker):
     process = subprocess.Popen([ros_binary(), "--root", str(setup["root"]), "service", "logs",
                                 "-f", "greeter", "ticker"], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
+    import threading
+    timer = threading.Timer(30, process.kill)
+    timer.start()
     seen = []
     try:
         for line in process.stdout:
@@ -243,6 +246,7 @@ def test_logs_of_several_services_follow(setup, docker):
                     any(l.startswith("greeter | env=hello") for l in seen):
                 break
     finally:
+        timer.cancel()
         process.kill()
         process.wait()
     assert any(l.startswith("greeter | hello-interpolated") for l in seen), seen
@@ -269,7 +273,7 @@ def test_unknown_service_and_unreachable_engines(setup, tmp_path):
     assert f"cannot reach the user engine at {socket} (rancher.docker.host)" in user.stderr
     ps = ros("service", "ps", "user-side", check=False)
     assert ps.returncode == 1 and "unknown (engine unreachable)" in ps.stdout
-    ros("config", "set", "rancher.system_docker.host", f"[unix://{tmp_path}/gone.sock]")
+    ros("config", "set", "rancher.system_docker.host", f'["unix://{tmp_path}/gone.sock"]')
     down = ros("service", "stop", "ticker", check=False)
     assert down.returncode == 1
     assert f"cannot reach the system engine at unix://{tmp_path}/gone.sock" in down.stderr
