@@ -9,6 +9,7 @@
 #include "base/fs.h"
 #include "base/log.h"
 #include "base/sys.h"
+#include "compose/container.h"
 #include "compose/interpolate.h"
 #include "compose/order.h"
 #include "compose/service.h"
@@ -135,7 +136,8 @@ ServicesReport bring_up_system_services(engine::Engine& engine) {
                 continue;
             }
         }
-        auto created = engine.create_container(service.request);
+        // The same request `ros service up` sends, with its definition hash.
+        auto created = engine.create_container(compose::container_request(service));
         if (!created) {
             report.problems.push_back(name + ": create: " + created.error().message());
             continue;
