@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "config/layers.h"
 
@@ -24,6 +25,17 @@ struct Context {
     bool all = false;
     bool include_private = false;
     bool full = false;
+    // `ros service up|start|...`, `ros tls generate`, `ros console|engine switch`.
+    std::vector<std::string> names;
+    bool follow = false;
+    int lines = -1;    // logs --lines; -1: all
+    int timeout = -1;  // stop/restart -t; -1: the container's own
+    std::string signal = "SIGKILL";
+    bool force = false;
+    bool force_recreate = false;
+    bool server = false;
+    std::vector<std::string> hosts;
+    std::string directory;
     config::LayerPaths paths() const { return config::LayerPaths::under(root); }
     // The chosen subcommand's action; returns the exit code.
     std::function<int()> action;
@@ -34,6 +46,12 @@ void add_completion_command(CLI::App& app, Context& context);
 // `ros service`, `ros console`, `ros engine`: the parts that change the configuration and
 // read the repositories (starting and switching need the engines and come with them).
 void add_service_commands(CLI::App& app, Context& context);
+// `ros tls generate`.
+void add_tls_commands(CLI::App& app, Context& context);
+// `ros console switch`, `ros engine switch` (added to the commands of add_service_commands).
+void add_switch_commands(CLI::App& app, Context& context);
+// `ros os version|list`.
+void add_os_commands(CLI::App& app, Context& context);
 // `ros cloud-init`: datasources → cloud-config.d/boot.yml.
 void add_cloud_init_command(CLI::App& app, Context& context);
 

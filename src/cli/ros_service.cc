@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "cli/ros.h"
+#include "cli/ros_services.h"
 #include "compose/catalog.h"
 #include "compose/interpolate.h"
 #include "compose/service.h"
@@ -172,6 +173,7 @@ void add_service_commands(CLI::App& app, Context& context) {
     remove->add_option("NAME", context.name, "Service name, path or URL")->required();
     remove->callback(
         [&context] { context.action = [&context] { return service_delete(context); }; });
+    add_service_run_commands(*service, context);
 
     CLI::App* console = app.add_subcommand("console", "List and choose the console");
     console->require_subcommand(1);

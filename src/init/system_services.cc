@@ -14,6 +14,7 @@
 #include "base/fs.h"
 #include "base/log.h"
 #include "base/sys.h"
+#include "compose/container.h"
 #include "compose/interpolate.h"
 #include "compose/order.h"
 #include "compose/service.h"
@@ -141,7 +142,8 @@ std::optional<std::string> bring_up_one(engine::Engine& engine, const compose::S
         if (auto removed = engine.remove(container, remove); !removed)
             return name + ": remove old container: " + removed.error().message();
     }
-    auto created = engine.create_container(service.request);
+    // The same request `ros service up` sends, with its definition hash.
+    auto created = engine.create_container(compose::container_request(service));
     if (!created)
         return name + ": create: " + created.error().message();
     if (service.createonly)
