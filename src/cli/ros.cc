@@ -29,6 +29,7 @@ int ros_main(int argc, char** argv) {
     ros::add_config_commands(app, context);
     ros::add_service_commands(app, context);
     ros::add_cloud_init_command(app, context);
+    ros::add_netconf_command(app, context);
     ros::add_completion_command(app, context);
     try {
         app.parse(argc, argv);
