@@ -39,7 +39,7 @@ login_on() {
         *"$tty"*) set -- -n -l /usr/sbin/corral-autologin ;;
         *) set -- ;;
     esac
-    (while :; do setsid getty "$@" -L "$speed" "$tty" linux || true; sleep 1; done) &
+    (while :; do getty "$@" -L "$speed" "$tty" linux || true; sleep 1; done) &
 }
 login_on tty1 38400
 login_on ttyS0 115200

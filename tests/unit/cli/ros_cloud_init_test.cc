@@ -25,7 +25,7 @@ class CloudInit : public ::testing::Test {
         root_.emplace(std::move(*dir));
         ASSERT_TRUE(fs::mkdir_p(path("/proc/sys/net/ipv4")));
         ASSERT_TRUE(fs::write_file_atomic(path("/proc/cmdline"), "quiet\n"));
-        ASSERT_TRUE(fs::write_file_atomic(path("/proc/sys/net/ipv4/ip_forward"), "0\n"));
+        ASSERT_TRUE(fs::write_file_atomic(path("/proc/sys/net/ipv4/ip_forward"), "0"));
         ASSERT_TRUE(fs::mkdir_p(path("/etc")));
         ASSERT_TRUE(fs::write_file_atomic(path("/etc/hosts"),
                                           "127.0.0.1 localhost\n127.0.1.1 old\n10.1.1.1 db\n"));
