@@ -73,6 +73,10 @@ void mount_datasource_disks(std::vector<std::string>& warnings) {
     for (const auto& name : *devices) {
         if (name.starts_with("loop") || name.starts_with("ram"))
             continue;
+        // An empty drive (a CD drive without a disc) has size 0; reading it only logs errors.
+        auto size = fs::read_file("/sys/class/block/" + name + "/size", 64);
+        if (!size || size->empty() || size->front() == '0')
+            continue;
         std::string device = "/dev/" + name;
         if (auto present = sys::stat_if_exists(device); !present || !*present)
             device = "/host/dev/" + name;
