@@ -150,6 +150,7 @@ void apply_ssh_keys(const config::CloudConfig& config, const ApplyOptions& optio
         text += key + "\n";
     }
     auto applied = [&]() -> ErrorOr<void> {
+        TRY(fs::mkdir_p(home, 0755));
         TRY(fs::mkdir_p(directory, 0700));
         TRY(sys::chmod(directory, 0700));
         TRY(sys::chown(home, kRancherUid, kRancherUid));
