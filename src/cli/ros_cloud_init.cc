@@ -114,8 +114,13 @@ class Reporter {
     void warning(const std::string& message) {
         line("warning: " + message);
         // The console shows warnings (the system's log has everything).
+        // Containers have no /dev/console of their own; the host's /dev is at /host/dev
+        // (system-volumes) until cloud-init enters the host's mounts.
         if (root_.empty()) {
-            if (auto console = sys::open("/dev/console", O_WRONLY | O_NOCTTY | O_NONBLOCK))
+            auto console = sys::open("/dev/console", O_WRONLY | O_NOCTTY | O_NONBLOCK);
+            if (!console)
+                console = sys::open("/host/dev/console", O_WRONLY | O_NOCTTY | O_NONBLOCK);
+            if (console)
                 (void)sys::write_all(console->get(),
                                      "corral: cloud-init: warning: " + message + "\n");
         }
