@@ -32,6 +32,7 @@ int ros_main(int argc, char** argv) {
     ros::add_tls_commands(app, context);
     ros::add_switch_commands(app, context);
     ros::add_os_commands(app, context);
+    ros::add_netconf_command(app, context);
     ros::add_completion_command(app, context);
     try {
         app.parse(argc, argv);

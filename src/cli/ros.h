@@ -54,6 +54,8 @@ void add_switch_commands(CLI::App& app, Context& context);
 void add_os_commands(CLI::App& app, Context& context);
 // `ros cloud-init`: datasources → cloud-config.d/boot.yml.
 void add_cloud_init_command(CLI::App& app, Context& context);
+// `ros netconf`: rancher.network → links, addresses, DHCP, resolv.conf (the network service).
+void add_netconf_command(CLI::App& app, Context& context);
 
 // The bash completion script for the command tree of `app`.
 std::string bash_completion(const CLI::App& app);

@@ -4,6 +4,8 @@ kept state disk and an optional NoCloud cloud-config disk, then runs the steps o
 from __future__ import annotations
 
 import os
+import base64
+import gzip
 import re
 import shutil
 import socket
@@ -18,6 +20,25 @@ ISO = Path(os.environ.get("CORRAL_ISO", ROOT / "dist" / "corral.iso"))
 VERSION = subprocess.run([str(ROOT / "build" / "bin" / "corral"), "--version"],
                          capture_output=True, text=True).stdout.split()[-1] \
     if (ROOT / "build" / "bin" / "corral").exists() else "0.0.0"
+
+
+def busybox_image_gz_b64(workdir: Path) -> str:
+    """The test image corral-test/busybox:1 (tests/fixtures/make-busybox-image) as a
+    docker-archive, gzipped and base64-encoded for a write_files entry with
+    `encoding: gz+b64`: a cloud-config can deliver it to /var/lib/rancher/preload/docker."""
+    archive = workdir / "busybox-image.tar"
+    subprocess.run([str(ROOT / "tests" / "fixtures" / "make-busybox-image"), str(archive),
+                    "corral-test/busybox:1"], check=True, capture_output=True)
+    return base64.b64encode(gzip.compress(archive.read_bytes(), 9, mtime=0)).decode()
+
+
+def expand_cloud_config(text: str, vm: "Vm") -> str:
+    """Placeholders of case files: @SSH_KEY@ (the harness's public key), @BUSYBOX_IMAGE@ (see
+    busybox_image_gz_b64)."""
+    text = text.replace("@SSH_KEY@", vm.public_key)
+    if "@BUSYBOX_IMAGE@" in text:
+        text = text.replace("@BUSYBOX_IMAGE@", busybox_image_gz_b64(vm.workdir))
+    return text
 
 
 def free_port() -> int:
@@ -73,7 +94,7 @@ class Vm:
         ]
         if self.cloud_config is not None:
             user_data = self.workdir / "user-data.yml"
-            user_data.write_text(self.cloud_config.replace("@SSH_KEY@", self.public_key))
+            user_data.write_text(expand_cloud_config(self.cloud_config, self))
             seed = self.workdir / "cidata.iso"
             subprocess.run([str(ROOT / "scripts" / "make-cidata"), str(user_data), str(seed)],
                            check=True)
@@ -186,12 +207,28 @@ def expand(text: str) -> str:
     return text.replace("@VERSION@", re.escape(VERSION))
 
 
+def check_output(what: str, output: str, step: dict) -> None:
+    """`expect`: a regex or a list of regexes that must all match the output; `reject`: a
+    regex that must not."""
+    expected = step.get("expect")
+    for pattern in expected if isinstance(expected, list) else [expected] if expected else []:
+        if not re.search(expand(pattern), output, re.M):
+            raise StepFailed(f"{what} printed {output!r}, wanted /{expand(pattern)}/")
+    if "reject" in step:
+        found = re.search(expand(step["reject"]), output, re.M)
+        if found:
+            raise StepFailed(f"{what} printed {output!r}, with {found.group(0)!r} "
+                             f"(rejected /{step['reject']}/)")
+
+
 def run_case(case: dict, workdir: Path) -> None:
     """Runs the steps of one case. Steps (one key each):
       console: REGEX            wait until the serial console of this boot matches
       shell: CMD, expect: RE    run CMD in the console shell; exit 0 and output matching RE
       ssh_ready: SECONDS        wait until SSH logins work
       ssh: CMD, expect: RE      run CMD over SSH as rancher
+    `expect` may be a list of regexes (all must match); `reject: RE` must not match; `exit`
+    is the exit code wanted (0 by default).
       powerdown: SECONDS        ACPI power button; QEMU must exit within SECONDS
       reboot: true              power off cleanly, then boot again on the same state disk
     Every step may set `timeout` (seconds)."""
@@ -200,23 +237,20 @@ def run_case(case: dict, workdir: Path) -> None:
         vm.start()
         for step in case["steps"]:
             timeout = float(step.get("timeout", 120))
-            expect = expand(step["expect"]) if "expect" in step else None
             if "console" in step:
                 vm.wait_console(expand(step["console"]), timeout)
             elif "shell" in step:
                 code, output = vm.shell(step["shell"], timeout)
                 if code != step.get("exit", 0):
                     raise StepFailed(f"`{step['shell']}` exited {code}: {output}")
-                if expect and not re.search(expect, output, re.M):
-                    raise StepFailed(f"`{step['shell']}` printed {output!r}, wanted /{expect}/")
+                check_output(f"`{step['shell']}`", output, step)
             elif "ssh_ready" in step:
                 vm.wait_ssh(float(step["ssh_ready"]))
             elif "ssh" in step:
                 code, output = vm.ssh(step["ssh"], timeout)
                 if code != step.get("exit", 0):
                     raise StepFailed(f"ssh `{step['ssh']}` exited {code}: {output}")
-                if expect and not re.search(expect, output, re.M):
-                    raise StepFailed(f"ssh `{step['ssh']}` printed {output!r}, wanted /{expect}/")
+                check_output(f"ssh `{step['ssh']}`", output, step)
             elif "powerdown" in step:
                 vm.monitor("system_powerdown")
                 vm.wait_exit(float(step["powerdown"]))
