@@ -4,7 +4,7 @@ _ros() {
     cur="${COMP_WORDS[COMP_CWORD]}"
     prev="${COMP_WORDS[COMP_CWORD-1]}"
     case "$prev" in
-        --input|--output|--root|--write-files-for|-i|-o)
+        --dir|--hostname|--input|--lines|--output|--root|--signal|--tail|--timeout|--write-files-for|-H|-d|-i|-n|-o|-s|-t)
             COMPREPLY=($(compgen -f -- "$cur"))
             return 0 ;;
     esac
@@ -14,7 +14,7 @@ _ros() {
         word="${COMP_WORDS[i]}"
         if [ "$skip" = 1 ]; then skip=0; continue; fi
         case "$word" in
-            --input|--output|--root|--write-files-for|-i|-o) skip=1 ;;
+            --dir|--hostname|--input|--lines|--output|--root|--signal|--tail|--timeout|--write-files-for|-H|-d|-i|-n|-o|-s|-t) skip=1 ;;
             -*) ;;
             *) path="${path:+$path }$word" ;;
         esac
@@ -22,7 +22,7 @@ _ros() {
     local keys="bootcmd hostname mounts rancher.autoformat rancher.autologin rancher.bootstrap. rancher.bootstrap_docker.args rancher.bootstrap_docker.bip rancher.bootstrap_docker.bridge rancher.bootstrap_docker.ca_cert rancher.bootstrap_docker.ca_key rancher.bootstrap_docker.config_file rancher.bootstrap_docker.containerd rancher.bootstrap_docker.debug rancher.bootstrap_docker.engine rancher.bootstrap_docker.environment rancher.bootstrap_docker.exec rancher.bootstrap_docker.exec_root rancher.bootstrap_docker.extra_args rancher.bootstrap_docker.graph rancher.bootstrap_docker.group rancher.bootstrap_docker.host rancher.bootstrap_docker.insecure_registry rancher.bootstrap_docker.live_restore rancher.bootstrap_docker.log_driver rancher.bootstrap_docker.log_opts. rancher.bootstrap_docker.pid_file rancher.bootstrap_docker.registry_mirror rancher.bootstrap_docker.restart rancher.bootstrap_docker.selinux_enabled rancher.bootstrap_docker.server_cert rancher.bootstrap_docker.server_key rancher.bootstrap_docker.storage_context rancher.bootstrap_docker.storage_driver rancher.bootstrap_docker.tls rancher.bootstrap_docker.tls_args rancher.bootstrap_docker.userland_proxy rancher.cloud_init.datasources rancher.cloud_init_services. rancher.console rancher.debug rancher.defaults.docker.args rancher.defaults.docker.bip rancher.defaults.docker.bridge rancher.defaults.docker.ca_cert rancher.defaults.docker.ca_key rancher.defaults.docker.config_file rancher.defaults.docker.containerd rancher.defaults.docker.debug rancher.defaults.docker.engine rancher.defaults.docker.environment rancher.defaults.docker.exec rancher.defaults.docker.exec_root rancher.defaults.docker.extra_args rancher.defaults.docker.graph rancher.defaults.docker.group rancher.defaults.docker.host rancher.defaults.docker.insecure_registry rancher.defaults.docker.live_restore rancher.defaults.docker.log_driver rancher.defaults.docker.log_opts. rancher.defaults.docker.pid_file rancher.defaults.docker.registry_mirror rancher.defaults.docker.restart rancher.defaults.docker.selinux_enabled rancher.defaults.docker.server_cert rancher.defaults.docker.server_key rancher.defaults.docker.storage_context rancher.defaults.docker.storage_driver rancher.defaults.docker.tls rancher.defaults.docker.tls_args rancher.defaults.docker.userland_proxy rancher.defaults.hostname rancher.defaults.network.dhcp_timeout rancher.defaults.network.dns.domain rancher.defaults.network.dns.nameservers rancher.defaults.network.dns.options rancher.defaults.network.dns.search rancher.defaults.network.http_proxy rancher.defaults.network.https_proxy rancher.defaults.network.interfaces. rancher.defaults.network.modem_networks. rancher.defaults.network.no_proxy rancher.defaults.network.post_cmds rancher.defaults.network.pre_cmds rancher.defaults.network.wifi_networks. rancher.defaults.system_docker_logs rancher.disable rancher.docker.args rancher.docker.bip rancher.docker.bridge rancher.docker.ca_cert rancher.docker.ca_key rancher.docker.config_file rancher.docker.containerd rancher.docker.debug rancher.docker.engine rancher.docker.environment rancher.docker.exec rancher.docker.exec_root rancher.docker.extra_args rancher.docker.graph rancher.docker.group rancher.docker.host rancher.docker.insecure_registry rancher.docker.live_restore rancher.docker.log_driver rancher.docker.log_opts. rancher.docker.pid_file rancher.docker.registry_mirror rancher.docker.restart rancher.docker.selinux_enabled rancher.docker.server_cert rancher.docker.server_key rancher.docker.storage_context rancher.docker.storage_driver rancher.docker.tls rancher.docker.tls_args rancher.docker.userland_proxy rancher.environment. rancher.force_console_rebuild rancher.http_load_retries rancher.hypervisor_service rancher.log rancher.modules rancher.network.dhcp_timeout rancher.network.dns.domain rancher.network.dns.nameservers rancher.network.dns.options rancher.network.dns.search rancher.network.http_proxy rancher.network.https_proxy rancher.network.interfaces. rancher.network.modem_networks. rancher.network.no_proxy rancher.network.post_cmds rancher.network.pre_cmds rancher.network.wifi_networks. rancher.no_sharedroot rancher.nostate rancher.password rancher.preload_wait rancher.recovery rancher.registry_auths. rancher.repositories. rancher.resize_device rancher.restart_services rancher.rm_usr rancher.services. rancher.services_include. rancher.shutdown_timeout rancher.ssh.daemon rancher.ssh.keys. rancher.ssh.listen_address rancher.ssh.port rancher.state.autoformat rancher.state.boot_dev rancher.state.boot_fstype rancher.state.cryptsetup rancher.state.dev rancher.state.directory rancher.state.disabled rancher.state.formatzero rancher.state.fstype rancher.state.lvm_scan rancher.state.mdadm_scan rancher.state.oem_dev rancher.state.oem_fstype rancher.state.required rancher.state.rngd rancher.state.script rancher.state.wait rancher.sysctl. rancher.system_docker.args rancher.system_docker.bip rancher.system_docker.bridge rancher.system_docker.ca_cert rancher.system_docker.ca_key rancher.system_docker.config_file rancher.system_docker.containerd rancher.system_docker.debug rancher.system_docker.engine rancher.system_docker.environment rancher.system_docker.exec rancher.system_docker.exec_root rancher.system_docker.extra_args rancher.system_docker.graph rancher.system_docker.group rancher.system_docker.host rancher.system_docker.insecure_registry rancher.system_docker.live_restore rancher.system_docker.log_driver rancher.system_docker.log_opts. rancher.system_docker.pid_file rancher.system_docker.registry_mirror rancher.system_docker.restart rancher.system_docker.selinux_enabled rancher.system_docker.server_cert rancher.system_docker.server_key rancher.system_docker.storage_context rancher.system_docker.storage_driver rancher.system_docker.tls rancher.system_docker.tls_args rancher.system_docker.userland_proxy rancher.upgrade.image rancher.upgrade.policy rancher.upgrade.rollback rancher.upgrade.url runcmd ssh_authorized_keys write_files"
     local words
     case "$path" in
-        "") words="config service console engine cloud-init netconf completion --help -h --version -v --root" ;;
+        "") words="config service console engine cloud-init tls os netconf completion --help -h --version -v --root" ;;
         "config"|"c") words="get set merge export validate images keys --help -h" ;;
         "config get"|"c get") words="--help -h $keys" ;;
         "config set"|"c set") words="--help -h $keys" ;;
@@ -31,18 +31,35 @@ _ros() {
         "config validate"|"c validate") words="--help -h --input -i" ;;
         "config images"|"c images") words="--help -h" ;;
         "config keys"|"c keys") words="--help -h" ;;
-        "service"|"s") words="list enable disable delete --help -h" ;;
+        "service"|"s") words="list enable disable delete up create start stop restart rm kill logs ps pull --help -h" ;;
         "service list"|"s list") words="--help -h --all -a" ;;
         "service enable"|"s enable") words="--help -h" ;;
         "service disable"|"s disable") words="--help -h" ;;
         "service delete"|"s delete") words="--help -h" ;;
-        "console") words="list enable --help -h" ;;
+        "service up"|"s up") words="--help -h --force-recreate" ;;
+        "service create"|"s create") words="--help -h --force-recreate" ;;
+        "service start"|"s start") words="--help -h" ;;
+        "service stop"|"s stop") words="--help -h --timeout -t" ;;
+        "service restart"|"s restart") words="--help -h --timeout -t" ;;
+        "service rm"|"s rm") words="--help -h --force -f" ;;
+        "service kill"|"s kill") words="--help -h --signal -s" ;;
+        "service logs"|"s logs") words="--help -h --follow -f --lines --tail -n" ;;
+        "service ps"|"s ps") words="--help -h" ;;
+        "service pull"|"s pull") words="--help -h" ;;
+        "console") words="list enable switch --help -h" ;;
         "console list") words="--help -h" ;;
         "console enable") words="--help -h" ;;
-        "engine") words="list enable --help -h" ;;
+        "console switch") words="--help -h --force -f" ;;
+        "engine") words="list enable switch --help -h" ;;
         "engine list") words="--help -h" ;;
         "engine enable") words="--help -h" ;;
+        "engine switch") words="--help -h --force -f" ;;
         "cloud-init") words="--help -h --runcmd --write-files-for" ;;
+        "tls") words="generate --help -h" ;;
+        "tls generate"|"tls gen") words="--help -h --server -s --hostname -H --dir -d" ;;
+        "os") words="version list --help -h" ;;
+        "os version") words="--help -h" ;;
+        "os list") words="--help -h" ;;
         "netconf") words="dhcp-event --help -h" ;;
         "netconf dhcp-event") words="--help -h" ;;
         "completion") words="--help -h" ;;
