@@ -154,9 +154,10 @@ void EngineImpl::restart_due(const std::string& id) {
         (*record)->restart_queued = false;
         if ((*record)->container.state.status != Status::restarting)
             return;  // stopped or removed meanwhile
+        // The attempt counts now; the status stays `restarting` until the start makes it
+        // `running` (or fails): a client never sees the new count on an exited container
+        // that has not run again yet.
         ++(*record)->container.state.restart_count;
-        // start_operation refuses only running containers; mark it exited for the attempt.
-        (*record)->container.state.status = Status::exited;
     }
     auto started = start_operation(*record);
     if (started.is_error()) {
