@@ -1,4 +1,5 @@
 #include "api/json_out.h"
+#include "engine/restart_policy.h"
 
 #include <time.h>
 
@@ -23,20 +24,6 @@ json labels_json(const std::map<std::string, std::string>& labels) {
     for (const auto& [key, value] : labels)
         object[key] = value;
     return object;
-}
-
-const char* restart_name(engine::RestartPolicy::Name name) {
-    switch (name) {
-        case engine::RestartPolicy::Name::no:
-            return "no";
-        case engine::RestartPolicy::Name::always:
-            return "always";
-        case engine::RestartPolicy::Name::on_failure:
-            return "on-failure";
-        case engine::RestartPolicy::Name::unless_stopped:
-            return "unless-stopped";
-    }
-    return "no";
 }
 
 const char* mount_type(engine::MountSpec::Type type) {
@@ -113,7 +100,7 @@ json host_config_json(const engine::HostConfig& host) {
         {"NetworkMode", network_mode(host)},
         {"PortBindings", json::object()},
         {"RestartPolicy",
-         {{"Name", restart_name(host.restart_policy.name)},
+         {{"Name", engine::restart_policy_name(host.restart_policy.name)},
           {"MaximumRetryCount", host.restart_policy.maximum_retry_count}}},
         {"AutoRemove", host.auto_remove},
         {"VolumeDriver", ""},

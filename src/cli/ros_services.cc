@@ -15,18 +15,6 @@ std::string container_path(const std::string& name, const std::string& rest = ""
     return "/containers/" + url_encode(name) + rest;
 }
 
-// "registry:5000/a/b:tag" → {"registry:5000/a/b", "tag"}; no tag is "latest", a digest keeps
-// the whole reference.
-std::pair<std::string, std::string> split_reference(const std::string& reference) {
-    if (reference.find('@') != std::string::npos)
-        return {reference, ""};
-    size_t slash = reference.rfind('/');
-    size_t colon = reference.rfind(':');
-    if (colon != std::string::npos && (slash == std::string::npos || colon > slash))
-        return {reference.substr(0, colon), reference.substr(colon + 1)};
-    return {reference, "latest"};
-}
-
 std::string timeout_query(std::optional<int> timeout) {
     return timeout ? "?t=" + std::to_string(*timeout) : "";
 }

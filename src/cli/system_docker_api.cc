@@ -170,4 +170,14 @@ ErrorOr<http::Connection> DockerApi::hijack(std::string_view method, std::string
     return connection;
 }
 
+std::pair<std::string, std::string> split_reference(const std::string& reference) {
+    if (reference.find('@') != std::string::npos)
+        return {reference, ""};
+    size_t slash = reference.rfind('/');
+    size_t colon = reference.rfind(':');
+    if (colon != std::string::npos && (slash == std::string::npos || colon > slash))
+        return {reference.substr(0, colon), reference.substr(colon + 1)};
+    return {reference, "latest"};
+}
+
 }  // namespace corral::cli

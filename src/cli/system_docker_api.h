@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -68,5 +69,9 @@ class DockerApi {
     http::Endpoint endpoint_;
     std::string api_version_;
 };
+
+// "registry:5000/a/b:tag" → {"registry:5000/a/b", "tag"}; a missing tag is "latest", a
+// reference with a digest is kept whole (tag "").
+std::pair<std::string, std::string> split_reference(const std::string& reference);
 
 }  // namespace corral::cli

@@ -17,18 +17,6 @@ namespace corral::cli {
 
 namespace {
 
-// "registry:5000/a/b:tag" → {"registry:5000/a/b", "tag"}; a missing tag is "latest" unless
-// the reference has a digest.
-std::pair<std::string, std::string> split_reference(const std::string& reference) {
-    if (reference.find('@') != std::string::npos)
-        return {reference, ""};
-    size_t slash = reference.rfind('/');
-    size_t colon = reference.rfind(':');
-    if (colon != std::string::npos && (slash == std::string::npos || colon > slash))
-        return {reference.substr(0, colon), reference.substr(colon + 1)};
-    return {reference, "latest"};
-}
-
 // Renders a JSON progress stream (pull, load, import) the way docker does on a non-terminal:
 // "stream" text as it comes, one line per status, errors as errors. The last status is kept
 // (import prints the new image id from it).

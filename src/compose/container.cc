@@ -1,5 +1,6 @@
 #include "compose/container.h"
 
+#include "engine/restart_policy.h"
 #include "image/digest.h"
 
 namespace corral::compose {
@@ -7,20 +8,6 @@ namespace corral::compose {
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-const char* restart_name(engine::RestartPolicy::Name name) {
-    switch (name) {
-        case engine::RestartPolicy::Name::always:
-            return "always";
-        case engine::RestartPolicy::Name::on_failure:
-            return "on-failure";
-        case engine::RestartPolicy::Name::unless_stopped:
-            return "unless-stopped";
-        case engine::RestartPolicy::Name::no:
-            break;
-    }
-    return "no";
-}
 
 Json mount_json(const engine::MountSpec& mount) {
     bool bind = mount.type == engine::MountSpec::Type::bind;
@@ -85,7 +72,7 @@ Json host_config_json(const engine::HostConfig& host) {
         {"IpcMode", host.ipc_mode},
         {"UTSMode", host.uts_mode},
         {"RestartPolicy",
-         {{"Name", restart_name(host.restart_policy.name)},
+         {{"Name", engine::restart_policy_name(host.restart_policy.name)},
           {"MaximumRetryCount", host.restart_policy.maximum_retry_count}}},
         {"AutoRemove", host.auto_remove},
         {"LogConfig", {{"Type", host.log_config.type}, {"Config", log_options}}},
