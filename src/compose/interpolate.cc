@@ -4,17 +4,13 @@
 
 namespace corral::compose {
 
-namespace {
-
-// "`text`", built by appending: GCC 12 -O3 raises a false -Wrestrict on "`" + std::string.
+// Built by appending: GCC 12 -O3 raises a false -Wrestrict on "`" + std::string.
 std::string backquoted(std::string_view text) {
     std::string out(1, '`');
     out.append(text);
     out += '`';
     return out;
 }
-
-}  // namespace
 
 namespace {
 

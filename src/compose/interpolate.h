@@ -30,4 +30,7 @@ ErrorOr<std::string> interpolate(std::string_view text, const Environment& envir
 ErrorOr<config::Value> interpolate_tree(const config::Value& value, const Environment& environment,
                                         std::vector<std::string>* missing = nullptr);
 
+// "`text`", for error messages that quote a value.
+std::string backquoted(std::string_view text);
+
 }  // namespace corral::compose

@@ -6,18 +6,6 @@
 
 namespace corral::compose {
 
-namespace {
-
-// "`text`", built by appending: GCC 12 -O3 raises a false -Wrestrict on "`" + std::string.
-std::string backquoted(std::string_view text) {
-    std::string out(1, '`');
-    out.append(text);
-    out += '`';
-    return out;
-}
-
-}  // namespace
-
 ErrorOr<std::vector<std::string>> split_command(std::string_view text) {
     std::vector<std::string> words;
     std::string word;

@@ -133,81 +133,6 @@ class LocalRegistry {
     std::optional<Child> child_;
 };
 
-// Answers GET /token?service=..&scope=.. with {"token": jwt} when the Basic credentials
-// match, 401 otherwise; records each request line.
-class TokenServer {
-  public:
-    TokenServer(std::string expected_authorization, std::string token)
-        : expected_(std::move(expected_authorization)), token_(std::move(token)) {
-        listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        int one = 1;
-        ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address);
-        socklen_t length = sizeof address;
-        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
-        port_ = ntohs(address.sin_port);
-        ::listen(listener_, 16);
-        thread_ = std::thread([this] { serve(); });
-    }
-    ~TokenServer() {
-        stop_ = true;
-        thread_.join();
-        ::close(listener_);
-    }
-    int port() const { return port_; }
-    std::vector<std::string> requests() {
-        std::lock_guard lock(mutex_);
-        return requests_;
-    }
-
-  private:
-    void serve() {
-        while (!stop_) {
-            pollfd poller{listener_, POLLIN, 0};
-            if (::poll(&poller, 1, 100) <= 0)
-                continue;
-            int client = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
-            if (client < 0)
-                continue;
-            std::string request;
-            char buffer[4096];
-            while (request.find("\r\n\r\n") == std::string::npos && request.size() < 65536) {
-                ssize_t n = ::read(client, buffer, sizeof buffer);
-                if (n <= 0)
-                    break;
-                request.append(buffer, static_cast<size_t>(n));
-            }
-            std::string line = request.substr(0, request.find("\r\n"));
-            bool authorized =
-                request.find("Authorization: " + expected_ + "\r\n") != std::string::npos;
-            {
-                std::lock_guard lock(mutex_);
-                requests_.push_back(line + (authorized ? " [authorized]" : ""));
-            }
-            std::string body = authorized ? nlohmann::json{{"token", token_}}.dump()
-                                          : R"({"details":"bad credentials"})";
-            std::string response =
-                std::string(authorized ? "HTTP/1.1 200 OK" : "HTTP/1.1 401 Unauthorized") +
-                "\r\nContent-Type: application/json\r\nContent-Length: " +
-                std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
-            (void)::write(client, response.data(), response.size());
-            ::close(client);
-        }
-    }
-
-    std::string expected_;
-    std::string token_;
-    int listener_ = -1;
-    int port_ = 0;
-    std::atomic<bool> stop_{false};
-    std::thread thread_;
-    std::mutex mutex_;
-    std::vector<std::string> requests_;
-};
-
 // A scripted HTTP server for registries that misbehave in ways the real one never does:
 // `handler(request line, headers)` returns the whole response.
 class ScriptedServer {
@@ -230,6 +155,7 @@ class ScriptedServer {
         thread_.join();
         ::close(listener_);
     }
+    int port() const { return port_; }
     std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
 
     static std::string response(int status, const std::string& reason,
@@ -277,6 +203,43 @@ class ScriptedServer {
     int port_ = 0;
     std::atomic<bool> stop_{false};
     std::thread thread_;
+};
+
+// Answers GET /token?service=..&scope=.. with {"token": jwt} when the Basic credentials
+// match, 401 otherwise; records each request line.
+class TokenServer {
+  public:
+    TokenServer(std::string expected_authorization, std::string token)
+        : expected_(std::move(expected_authorization)),
+          token_(std::move(token)),
+          server_([this](const std::string& line, const std::string& head) {
+              return answer(line, head);
+          }) {}
+    int port() const { return server_.port(); }
+    std::vector<std::string> requests() {
+        std::lock_guard lock(mutex_);
+        return requests_;
+    }
+
+  private:
+    std::string answer(const std::string& line, const std::string& head) {
+        bool authorized = head.find("Authorization: " + expected_ + "\r\n") != std::string::npos;
+        {
+            std::lock_guard lock(mutex_);
+            requests_.push_back(line + (authorized ? " [authorized]" : ""));
+        }
+        if (!authorized)
+            return ScriptedServer::response(401, "Unauthorized", {"Content-Type: application/json"},
+                                            R"({"details":"bad credentials"})");
+        return ScriptedServer::response(200, "OK", {"Content-Type: application/json"},
+                                        nlohmann::json{{"token", token_}}.dump());
+    }
+
+    std::string expected_;
+    std::string token_;
+    std::mutex mutex_;
+    std::vector<std::string> requests_;
+    ScriptedServer server_;  // last: its thread stops before the members above go
 };
 
 // An RS256 JWT for docker-registry's token auth, with the signing certificate in x5c.
