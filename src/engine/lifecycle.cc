@@ -544,7 +544,15 @@ ErrorOr<void> EngineImpl::remove_operation(const std::shared_ptr<ContainerRecord
     }
     cleanup_runtime(id);
     (void)fs::remove_tree(exec_root_dir(id));
-    TRY(fs::remove_tree(container_dir(id)));
+    // The container's directory leaves the store in one rename (a crash leaves it whole or
+    // gone, and initialize() empties the trash); its files are deleted after the waiters of
+    // the removal (`run --rm`) have been told.
+    std::string trash = fs::join(trash_dir(), id + "-" + std::to_string(sys::monotonic_ns()));
+    if (fs::mkdir_p(trash_dir(), 0700).is_error() ||
+        sys::rename(container_dir(id), trash).is_error()) {
+        trash.clear();
+        TRY(fs::remove_tree(container_dir(id)));
+    }
     std::vector<std::string> volumes;
     {
         std::lock_guard lock(mutex_);
@@ -575,6 +583,8 @@ ErrorOr<void> EngineImpl::remove_operation(const std::shared_ptr<ContainerRecord
     for (const auto& name : volumes)
         (void)fs::remove_tree(fs::dirname(volume_dir(name)));
     state_changed();
+    if (!trash.empty())
+        (void)fs::remove_tree(trash);
     return {};
 }
 

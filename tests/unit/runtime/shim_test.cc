@@ -61,6 +61,30 @@ TEST(Shim, EchoGoesToTheJsonLogAndTheExitCodeIsZero) {
     auto state = run({"crun", "--root", world().options.crun_root, "state", container.id});
     ASSERT_TRUE(state);
     EXPECT_NE(state->exit_code, 0);
+    // ... and its cgroup is gone (removed without `crun delete`).
+    EXPECT_FALSE(*fs::exists(cgroup_dir(world().options, container.id)));
+    EXPECT_FALSE(*fs::exists(fs::join(world().options.crun_root, container.id)));
+}
+
+// delete_container of a running container ends it (its whole cgroup is killed) and leaves
+// neither crun state nor cgroup; the shim reports the kill.
+TEST(Shim, DeleteContainerEndsARunningContainer) {
+    SKIP_UNLESS_WORLD();
+    TestContainer container("delete", {"sh", "-c", "sleep 100 & sleep 100"});
+    auto shim = container.create();
+    ASSERT_TRUE(shim) << shim.error().message();
+    ASSERT_TRUE(start_container(container.exec_root_dir));
+    std::string cgroup = cgroup_dir(world().options, container.id);
+    ASSERT_TRUE(*fs::exists(cgroup));
+    auto deleted = delete_container(world().options, container.id);
+    ASSERT_TRUE(deleted) << deleted.error().message();
+    EXPECT_FALSE(*fs::exists(cgroup));
+    EXPECT_FALSE(*fs::exists(fs::join(world().options.crun_root, container.id)));
+    auto status = wait_exit(*shim, container.exec_root_dir);
+    EXPECT_EQ(status.exit_code, 128 + SIGKILL);
+    // A container crun does not know is no error; a malformed id is.
+    EXPECT_TRUE(delete_container(world().options, container.id));
+    EXPECT_FALSE(delete_container(world().options, "../escape"));
 }
 
 TEST(Shim, ExitCodeOfShellExit) {
