@@ -134,6 +134,9 @@ ErrorOr<void> EngineImpl::initialize() {
     if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, supervisor_wake_.get(), &wake) < 0)
         return Error::from_errno("epoll_ctl", errno);
     TRY(restore());
+    // The first start takes a shim exec'd now (runtime::prepare_spare_shim).
+    if (auto spare = runtime::prepare_spare_shim(runtime_); spare.is_error())
+        log::debug("spare shim: " + spare.error().message());
     supervisor_ = std::thread([this] { supervisor_loop(); });
     worker_ = std::thread([this] { worker_loop(); });
     if (options_.restore_restart_policies) {

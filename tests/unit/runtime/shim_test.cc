@@ -66,6 +66,30 @@ TEST(Shim, EchoGoesToTheJsonLogAndTheExitCodeIsZero) {
     EXPECT_FALSE(*fs::exists(fs::join(world().options.crun_root, container.id)));
 }
 
+// A spare shim exec'd ahead takes the next spawn_shim's command line and runs the container
+// as a freshly spawned one would; dropping a spare ends it.
+TEST(Shim, SpareShimServesTheNextStart) {
+    SKIP_UNLESS_WORLD();
+    ASSERT_TRUE(prepare_spare_shim(world().options));
+    EXPECT_TRUE(has_spare_shim());
+    ASSERT_TRUE(prepare_spare_shim(world().options));  // one spare at a time
+    TestContainer container("spare", {"sh", "-c", "echo from-spare; exit 3"});
+    auto shim = container.create();
+    ASSERT_TRUE(shim) << shim.error().message();
+    EXPECT_FALSE(has_spare_shim());
+    ASSERT_TRUE(start_container(container.exec_root_dir));
+    auto status = wait_exit(*shim, container.exec_root_dir);
+    EXPECT_EQ(status.exit_code, 3);
+    auto log = fs::read_file(container.log_path);
+    ASSERT_TRUE(log);
+    EXPECT_NE(log->find("from-spare"), std::string::npos);
+
+    ASSERT_TRUE(prepare_spare_shim(world().options));
+    EXPECT_TRUE(has_spare_shim());
+    drop_spare_shim();
+    EXPECT_FALSE(has_spare_shim());
+}
+
 // delete_container of a running container ends it (its whole cgroup is killed) and leaves
 // neither crun state nor cgroup; the shim reports the kill.
 TEST(Shim, DeleteContainerEndsARunningContainer) {
