@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
@@ -157,7 +158,14 @@ ErrorOr<void> prepare_spare_shim(const RuntimeOptions& runtime) {
         if (spare && spare->program == program)
             return {};
     }
-    // Spawned without the lock: a start meanwhile spawns its own shim rather than wait.
+    // Spawned without the lock: a start meanwhile spawns its own shim rather than wait. One
+    // preparation at a time: a burst of starts does not spawn a spare each.
+    static std::atomic<bool> preparing = false;
+    if (preparing.exchange(true))
+        return {};
+    struct Done {
+        ~Done() { preparing = false; }
+    } done;
     auto ready_pipe = TRY(sys::pipe());
     int sockets[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sockets) < 0)
