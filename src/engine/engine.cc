@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "base/fs.h"
 #include "base/log.h"
@@ -104,8 +105,19 @@ EngineImpl::~EngineImpl() {
 ErrorOr<void> EngineImpl::initialize() {
     TRY(fs::mkdir_p(fs::join(options_.data_root, "containers"), 0700));
     TRY(fs::mkdir_p(fs::join(options_.data_root, "volumes"), 0700));
+    // What removals moved aside and a crash kept from deleting.
+    (void)fs::remove_tree(trash_dir());
     TRY(fs::mkdir_p(fs::join(options_.exec_root, "containers"), 0700));
     TRY(fs::mkdir_p(runtime_.crun_root, 0700));
+    // crun then runs from one read-only mount instead of re-executing a protected copy of
+    // itself on every call (runtime::pin_runtime_binary). Without it, crun protects itself.
+    if (auto pinned = runtime::pin_runtime_binary(runtime_.crun_path,
+                                                  fs::join(options_.exec_root, "runtime"))) {
+        runtime_.crun_path = *pinned;
+        ::setenv("_LIBCONTAINER_CLONED_BINARY", "1", 1);
+    } else {
+        log::debug("crun stays unpinned: " + pinned.error().message());
+    }
     // Without it containers cannot start; the start reports the problem, so a failure here
     // does not keep the engine (and the containers it can still list) down.
     auto cgroups = runtime::prepare_cgroup_parent(runtime_.cgroup_mount, runtime_.cgroup_parent);
@@ -122,6 +134,9 @@ ErrorOr<void> EngineImpl::initialize() {
     if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, supervisor_wake_.get(), &wake) < 0)
         return Error::from_errno("epoll_ctl", errno);
     TRY(restore());
+    // The first start takes a shim exec'd now (runtime::prepare_spare_shim).
+    if (auto spare = runtime::prepare_spare_shim(runtime_); spare.is_error())
+        log::debug("spare shim: " + spare.error().message());
     supervisor_ = std::thread([this] { supervisor_loop(); });
     worker_ = std::thread([this] { worker_loop(); });
     if (options_.restore_restart_policies) {
@@ -152,6 +167,10 @@ ErrorOr<void> EngineImpl::initialize() {
 
 std::string EngineImpl::container_dir(const std::string& id) const {
     return fs::join(fs::join(options_.data_root, "containers"), id);
+}
+
+std::string EngineImpl::trash_dir() const {
+    return fs::join(options_.data_root, "trash");
 }
 
 std::string EngineImpl::record_path(const std::string& id) const {
@@ -456,7 +475,11 @@ ErrorOr<CreateResult> EngineImpl::create_container(CreateRequest request) {
         TRY(fs::mkdir_p(container_dir(container.id), 0700));
         auto record = std::make_shared<ContainerRecord>();
         record->container = container;
-        auto saved = persist_locked(*record);
+        // A --rm container does not outlive a reboot (restore removes it once exited), so its
+        // record is replaced atomically without waiting for the disk, as runtime state is:
+        // that survives the engine's own death.
+        auto saved = container.host_config.auto_remove ? persist_state_locked(*record)
+                                                       : persist_locked(*record);
         if (saved.is_error()) {
             (void)fs::remove_tree(container_dir(container.id));
             return saved.release_error();

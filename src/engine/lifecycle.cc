@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <thread>
 
 #include "base/fs.h"
 #include "base/log.h"
@@ -250,6 +251,9 @@ ErrorOr<void> EngineImpl::start_operation(const std::shared_ptr<ContainerRecord>
     shim_options.log_config = container.host_config.log_config;
     shim_options.log_path = container.log_path;
     auto shim = runtime::spawn_shim(runtime_, shim_options);
+    // The next start takes a spare shim exec'd now, off this start's path (the thread holds
+    // nothing of the engine).
+    std::thread([runtime = runtime_] { (void)runtime::prepare_spare_shim(runtime); }).detach();
     if (shim.is_error())
         return fail(shim.release_error());
 
@@ -544,7 +548,15 @@ ErrorOr<void> EngineImpl::remove_operation(const std::shared_ptr<ContainerRecord
     }
     cleanup_runtime(id);
     (void)fs::remove_tree(exec_root_dir(id));
-    TRY(fs::remove_tree(container_dir(id)));
+    // The container's directory leaves the store in one rename (a crash leaves it whole or
+    // gone, and initialize() empties the trash); its files are deleted after the waiters of
+    // the removal (`run --rm`) have been told.
+    std::string trash = fs::join(trash_dir(), id + "-" + std::to_string(sys::monotonic_ns()));
+    if (fs::mkdir_p(trash_dir(), 0700).is_error() ||
+        sys::rename(container_dir(id), trash).is_error()) {
+        trash.clear();
+        TRY(fs::remove_tree(container_dir(id)));
+    }
     std::vector<std::string> volumes;
     {
         std::lock_guard lock(mutex_);
@@ -575,6 +587,8 @@ ErrorOr<void> EngineImpl::remove_operation(const std::shared_ptr<ContainerRecord
     for (const auto& name : volumes)
         (void)fs::remove_tree(fs::dirname(volume_dir(name)));
     state_changed();
+    if (!trash.empty())
+        (void)fs::remove_tree(trash);
     return {};
 }
 
@@ -690,6 +704,7 @@ void EngineImpl::shutdown() {
             return;
         shutting_down_ = true;
     }
+    runtime::drop_spare_shim();
     events_.close();
     state_changed();
     {

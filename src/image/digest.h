@@ -1,4 +1,4 @@
-// SHA-256 digests ("sha256:<hex>") computed incrementally with OpenSSL.
+// SHA-256 digests ("sha256:<hex>") computed incrementally (our own SHA-256, no libcrypto).
 #pragma once
 
 #include <memory>

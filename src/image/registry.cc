@@ -2,12 +2,14 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <type_traits>
 
 #include "base/fs.h"
 #include "base/sys.h"
@@ -92,13 +94,68 @@ std::string registry_errors(std::string_view body) {
     }
 }
 
-struct CurlGlobal {
-    CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
+// libcurl is opened on the first registry client, not linked: the engine idles most of its
+// life, and libcurl with its TLS, Kerberos, LDAP and IDN libraries is megabytes of resident
+// pages that only a pull uses. The headers give the types; these are its entry points.
+struct CurlApi {
+    CURLcode (*global_init)(long flags);
+    CURL* (*easy_init)();
+    CURLcode (*easy_setopt)(CURL* handle, CURLoption option, ...);
+    CURLcode (*easy_perform)(CURL* handle);
+    void (*easy_cleanup)(CURL* handle);
+    const char* (*easy_strerror)(CURLcode code);
+    char* (*easy_escape)(CURL* handle, const char* text, int length);
+    void (*free)(void* pointer);
+    curl_slist* (*slist_append)(curl_slist* list, const char* text);
+    void (*slist_free_all)(curl_slist* list);
 };
 
-void init_curl() {
+const CurlApi* curl_api = nullptr;  // set once by load_curl, before any use
+
+ErrorOr<void> load_curl() {
     static std::once_flag once;
-    std::call_once(once, [] { static CurlGlobal global; });
+    static std::string failure;
+    std::call_once(once, [] {
+        // The soname of libcurl's ABI 4 (every libcurl 7.x and 8.x).
+        void* library = ::dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+        if (!library) {
+            const char* why = ::dlerror();
+            failure = std::string("cannot load libcurl (needed to pull): ") +
+                      (why ? why : "libcurl.so.4 not found");
+            return;
+        }
+        static CurlApi api;
+        bool complete = true;
+        auto resolve = [&](auto& entry, const char* name) {
+            void* symbol = ::dlsym(library, name);
+            if (!symbol) {
+                complete = false;
+                failure = std::string("libcurl.so.4 has no ") + name;
+            }
+            entry = reinterpret_cast<std::remove_reference_t<decltype(entry)>>(symbol);
+        };
+        resolve(api.global_init, "curl_global_init");
+        resolve(api.easy_init, "curl_easy_init");
+        resolve(api.easy_setopt, "curl_easy_setopt");
+        resolve(api.easy_perform, "curl_easy_perform");
+        resolve(api.easy_cleanup, "curl_easy_cleanup");
+        resolve(api.easy_strerror, "curl_easy_strerror");
+        resolve(api.easy_escape, "curl_easy_escape");
+        resolve(api.free, "curl_free");
+        resolve(api.slist_append, "curl_slist_append");
+        resolve(api.slist_free_all, "curl_slist_free_all");
+        if (!complete)
+            return;
+        // The library stays loaded for the life of the process (it keeps global state).
+        if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+            failure = "curl_global_init failed";
+            return;
+        }
+        curl_api = &api;
+    });
+    if (!curl_api)
+        return Error(ErrorKind::unavailable, failure);
+    return {};
 }
 
 struct Response {
@@ -199,10 +256,10 @@ size_t on_body(char* data, size_t size, size_t count, void* context) {
 }
 
 struct CurlDeleter {
-    void operator()(CURL* handle) const { curl_easy_cleanup(handle); }
+    void operator()(CURL* handle) const { curl_api->easy_cleanup(handle); }
 };
 struct SlistDeleter {
-    void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+    void operator()(curl_slist* list) const { curl_api->slist_free_all(list); }
 };
 
 }  // namespace
@@ -267,12 +324,12 @@ ErrorOr<Response> RegistryClient::Impl::perform(const std::string& method, const
                                                 const std::vector<std::string>& headers, Sink& sink,
                                                 bool send_authorization,
                                                 const std::string& post_body) {
-    std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
+    std::unique_ptr<CURL, CurlDeleter> curl(curl_api->easy_init());
     if (!curl)
         return Error::internal("curl_easy_init failed");
     std::unique_ptr<curl_slist, SlistDeleter> list;
     auto add_header = [&](const std::string& header) {
-        list.reset(curl_slist_append(list.release(), header.c_str()));
+        list.reset(curl_api->slist_append(list.release(), header.c_str()));
     };
     for (const auto& header : headers)
         add_header(header);
@@ -282,34 +339,34 @@ ErrorOr<Response> RegistryClient::Impl::perform(const std::string& method, const
     transfer.sink = &sink;
     char error_buffer[CURL_ERROR_SIZE] = {};
     CURL* handle = curl.get();
-    curl_easy_setopt(handle, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(handle, CURLOPT_HTTPHEADER, list.get());
-    curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(handle, CURLOPT_HEADERDATA, &transfer);
-    curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(handle, CURLOPT_WRITEDATA, &transfer);
-    curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, error_buffer);
-    curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(handle, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(handle, CURLOPT_MAXREDIRS, 5L);
-    curl_easy_setopt(handle, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT, options.connect_timeout_seconds);
-    curl_easy_setopt(handle, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(handle, CURLOPT_LOW_SPEED_TIME, options.stall_timeout_seconds);
-    curl_easy_setopt(handle, CURLOPT_NOPROXY, "localhost,127.0.0.1,::1");
-    curl_easy_setopt(handle, CURLOPT_USERAGENT, "corral/" CORRAL_VERSION);
+    curl_api->easy_setopt(handle, CURLOPT_URL, url.c_str());
+    curl_api->easy_setopt(handle, CURLOPT_HTTPHEADER, list.get());
+    curl_api->easy_setopt(handle, CURLOPT_HEADERFUNCTION, on_header);
+    curl_api->easy_setopt(handle, CURLOPT_HEADERDATA, &transfer);
+    curl_api->easy_setopt(handle, CURLOPT_WRITEFUNCTION, on_body);
+    curl_api->easy_setopt(handle, CURLOPT_WRITEDATA, &transfer);
+    curl_api->easy_setopt(handle, CURLOPT_ERRORBUFFER, error_buffer);
+    curl_api->easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
+    curl_api->easy_setopt(handle, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_api->easy_setopt(handle, CURLOPT_MAXREDIRS, 5L);
+    curl_api->easy_setopt(handle, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_api->easy_setopt(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_api->easy_setopt(handle, CURLOPT_CONNECTTIMEOUT, options.connect_timeout_seconds);
+    curl_api->easy_setopt(handle, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_api->easy_setopt(handle, CURLOPT_LOW_SPEED_TIME, options.stall_timeout_seconds);
+    curl_api->easy_setopt(handle, CURLOPT_NOPROXY, "localhost,127.0.0.1,::1");
+    curl_api->easy_setopt(handle, CURLOPT_USERAGENT, "corral/" CORRAL_VERSION);
     if (!ca_file.empty())
-        curl_easy_setopt(handle, CURLOPT_CAINFO, ca_file.c_str());
+        curl_api->easy_setopt(handle, CURLOPT_CAINFO, ca_file.c_str());
     if (!client_cert.empty()) {
-        curl_easy_setopt(handle, CURLOPT_SSLCERT, client_cert.c_str());
-        curl_easy_setopt(handle, CURLOPT_SSLKEY, client_key.c_str());
+        curl_api->easy_setopt(handle, CURLOPT_SSLCERT, client_cert.c_str());
+        curl_api->easy_setopt(handle, CURLOPT_SSLKEY, client_key.c_str());
     }
     if (method == "POST") {
-        curl_easy_setopt(handle, CURLOPT_POSTFIELDS, post_body.c_str());
-        curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE, static_cast<long>(post_body.size()));
+        curl_api->easy_setopt(handle, CURLOPT_POSTFIELDS, post_body.c_str());
+        curl_api->easy_setopt(handle, CURLOPT_POSTFIELDSIZE, static_cast<long>(post_body.size()));
     }
-    CURLcode code = curl_easy_perform(handle);
+    CURLcode code = curl_api->easy_perform(handle);
     if (sink.too_large)
         return Error(ErrorKind::too_large, method + " " + url + ": response larger than " +
                                                std::to_string(sink.limit) + " bytes");
@@ -318,7 +375,7 @@ ErrorOr<Response> RegistryClient::Impl::perform(const std::string& method, const
     if (code != CURLE_OK)
         return Error(ErrorKind::unavailable,
                      method + " " + url + ": " +
-                         (error_buffer[0] ? error_buffer : curl_easy_strerror(code)));
+                         (error_buffer[0] ? error_buffer : curl_api->easy_strerror(code)));
     return std::move(transfer.response);
 }
 
@@ -360,12 +417,12 @@ ErrorOr<void> RegistryClient::Impl::authenticate(
     if (!realm->second.starts_with("http://") && !realm->second.starts_with("https://"))
         return Error::invalid(base_url + ": token realm `" + realm->second +
                               "` is not an http(s) URL");
-    std::unique_ptr<CURL, CurlDeleter> escaper(curl_easy_init());
+    std::unique_ptr<CURL, CurlDeleter> escaper(curl_api->easy_init());
     auto escape = [&](const std::string& text) {
         char* escaped =
-            curl_easy_escape(escaper.get(), text.c_str(), static_cast<int>(text.size()));
+            curl_api->easy_escape(escaper.get(), text.c_str(), static_cast<int>(text.size()));
         std::string result = escaped ? escaped : "";
-        curl_free(escaped);
+        curl_api->free(escaped);
         return result;
     };
     std::string service = challenge.contains("service") ? challenge.at("service") : "";
@@ -436,7 +493,7 @@ const std::string& RegistryClient::base_url() const {
 ErrorOr<std::unique_ptr<RegistryClient>> RegistryClient::create(const std::string& domain,
                                                                 const RegistryAuth& auth,
                                                                 const RegistryOptions& options) {
-    init_curl();
+    TRY(load_curl());
     auto impl = std::make_unique<Impl>();
     impl->domain = domain;
     impl->auth = auth;

@@ -152,9 +152,9 @@ ErrorOr<Bundle> prepare_bundle(const BundleRequest& request, const RuntimeOption
 
     Bundle result;
     result.bundle_dir = bundle;
-    result.rootfs.emplace(
-        TRY(RootfsMount::create(request.lower_dirs, fs::join(request.container_dir, "upper"),
-                                fs::join(request.container_dir, "work"), rootfs)));
+    result.rootfs.emplace(TRY(RootfsMount::create(
+        request.lower_dirs, fs::join(request.container_dir, "upper"),
+        fs::join(request.container_dir, "work"), rootfs, request.host_config.auto_remove)));
 
     std::string hostname =
         request.host_config.uts_mode == "host" ? host_hostname() : request.config.hostname;

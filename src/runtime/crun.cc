@@ -1,8 +1,12 @@
 // crun invocations: kill, delete, the processes of a container, and exec.
 #include "runtime/crun.h"
 
+#include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -36,6 +40,61 @@ std::string trim(std::string text) {
 
 }  // namespace
 
+namespace {
+
+// argv[0] as execvp would find it.
+std::string find_in_path(const std::string& program) {
+    if (program.find('/') != std::string::npos)
+        return program;
+    const char* path = ::getenv("PATH");
+    std::string_view rest = path ? path : "/usr/local/bin:/usr/bin:/bin";
+    while (!rest.empty()) {
+        size_t colon = rest.find(':');
+        std::string dir(rest.substr(0, colon));
+        rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
+        if (dir.empty())
+            continue;
+        std::string candidate = fs::join(dir, program);
+        struct stat st {};
+        if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+            ::access(candidate.c_str(), X_OK) == 0)
+            return candidate;
+    }
+    return {};
+}
+
+}  // namespace
+
+ErrorOr<std::string> pin_runtime_binary(const std::string& program, const std::string& directory) {
+    std::string source = find_in_path(program);
+    if (source.empty())
+        return Error::not_found("`" + program + "` not found in PATH");
+    auto source_stat = TRY(sys::stat(source));
+    TRY(fs::mkdir_p(directory, 0700));
+    std::string target = fs::join(directory, fs::basename(source));
+    // Already pinned by an earlier run of the engine in this mount namespace: keep it (shims of
+    // that run still use it).
+    struct stat target_stat {};
+    struct statvfs target_fs {};
+    if (::stat(target.c_str(), &target_stat) == 0 && target_stat.st_dev == source_stat.st_dev &&
+        target_stat.st_ino == source_stat.st_ino && ::statvfs(target.c_str(), &target_fs) == 0 &&
+        (target_fs.f_flag & ST_RDONLY))
+        return target;
+    (void)::umount2(target.c_str(), MNT_DETACH);
+    {
+        UniqueFd file(::open(target.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0700));
+        if (!file)
+            return Error::from_errno("create", target, errno);
+    }
+    TRY(sys::mount(source, target, "", MS_BIND));
+    auto read_only = sys::mount("", target, "", MS_BIND | MS_REMOUNT | MS_RDONLY);
+    if (!read_only) {
+        (void)::umount2(target.c_str(), MNT_DETACH);
+        return read_only.release_error();
+    }
+    return target;
+}
+
 ErrorOr<std::string> run_crun(const RuntimeOptions& options, std::vector<std::string> arguments) {
     std::string command = arguments.empty() ? "" : arguments.front();
     auto result = TRY(run(crun_command(options, std::move(arguments))));
@@ -57,11 +116,63 @@ ErrorOr<void> kill(const RuntimeOptions& options, const std::string& id, int sig
     return {};
 }
 
+namespace {
+
+// What `crun delete --force` does for a container whose state says cgroupfs (not systemd):
+// kill what is left in its cgroup, remove the cgroup, remove crun's state dir. Done here it
+// costs a few system calls instead of two execs of crun with their dynamic loading, on the
+// path of every container exit. false: something else is needed (systemd scope, a nested
+// cgroup, a cgroup that stays busy, an unreadable state): the caller runs crun.
+bool delete_stopped_directly(const RuntimeOptions& options, const std::string& state_dir) {
+    auto status_text = fs::read_file(fs::join(state_dir, "status"), 1 << 20);
+    if (!status_text)
+        return false;
+    std::string cgroup_path;
+    try {
+        auto status = nlohmann::json::parse(*status_text);
+        if (status.value("systemd-cgroup", false) || !status.value("scope", "").empty())
+            return false;
+        cgroup_path = status.value("cgroup-path", "");
+    } catch (const std::exception&) {
+        return false;
+    }
+    if (cgroup_path.find("..") != std::string::npos)
+        return false;
+    if (!cgroup_path.empty()) {
+        std::string cgroup =
+            options.cgroup_mount + (cgroup_path.front() == '/' ? "" : "/") + cgroup_path;
+        if (::access(cgroup.c_str(), F_OK) == 0) {
+            // Whatever outlived the container's init (host pid namespace) goes now; the kernel
+            // needs a moment to empty the cgroup after that.
+            if (auto kill_file = sys::open(fs::join(cgroup, "cgroup.kill"), O_WRONLY | O_CLOEXEC))
+                (void)sys::write_all(kill_file->get(), "1");
+            bool removed = false;
+            for (int attempt = 0; attempt < 100 && !removed; ++attempt) {
+                if (::rmdir(cgroup.c_str()) == 0 || errno == ENOENT)
+                    removed = true;
+                else if (errno != EBUSY)
+                    return false;  // ENOTEMPTY: child cgroups, crun removes them
+                else
+                    ::usleep(1000);
+            }
+            if (!removed)
+                return false;
+        }
+    }
+    return !fs::remove_tree(state_dir).is_error();
+}
+
+}  // namespace
+
 ErrorOr<void> delete_container(const RuntimeOptions& options, const std::string& id) {
     // crun keeps a container's state in <root>/<id>; without it there is nothing to delete,
     // and the common case (a fresh start, a remove after the shim's own delete) costs no exec.
-    if (!id.empty() && id.find('/') == std::string::npos &&
-        !TRY(fs::exists(fs::join(options.crun_root, id))))
+    if (id.empty() || id.find('/') != std::string::npos || id == "." || id == "..")
+        return Error::invalid("invalid container id `" + id + "`");
+    std::string state_dir = fs::join(options.crun_root, id);
+    if (!TRY(fs::exists(state_dir)))
+        return {};
+    if (delete_stopped_directly(options, state_dir))
         return {};
     auto result = run_crun(options, {"delete", "--force", id});
     if (!result && result.error().kind() != ErrorKind::not_found)

@@ -53,7 +53,7 @@ ErrorOr<void> mount_in_directory(const std::string& directory, const std::string
 
 ErrorOr<RootfsMount> RootfsMount::create(const std::vector<std::string>& lower_dirs,
                                          const std::string& upper_dir, const std::string& work_dir,
-                                         const std::string& target) {
+                                         const std::string& target, bool discard_upper) {
     TRY(fs::mkdir_p(upper_dir));
     TRY(fs::mkdir_p(work_dir));
     TRY(fs::mkdir_p(target));
@@ -65,9 +65,23 @@ ErrorOr<RootfsMount> RootfsMount::create(const std::vector<std::string>& lower_d
         lowers.push_back(empty);
     }
     std::string suffix = ",upperdir=" + upper_dir + ",workdir=" + work_dir;
+    if (discard_upper) {
+        // overlayfs syncs the upper fs when the last reference goes (the unmount after the
+        // container exits): milliseconds to tens of them on a busy disk, for files about to be
+        // removed. `volatile` skips that; the kernel then leaves work/incompat/volatile behind
+        // and refuses the next mount while it is there, which is only a warning about the
+        // upper dir's content after a crash: a discarded upper dir does not care.
+        (void)fs::remove_tree(fs::join(work_dir, "work/incompat/volatile"));
+        suffix += ",volatile";
+    }
     std::string data = "lowerdir=" + join_lower(lowers) + suffix;
     if (data.size() <= max_mount_data) {
-        TRY(sys::mount("overlay", target, "overlay", 0, data));
+        auto mounted = sys::mount("overlay", target, "overlay", 0, data);
+        if (!mounted && discard_upper && mounted.error().errno_value() == EINVAL) {
+            // A kernel before 5.10 has no `volatile`.
+            return create(lower_dirs, upper_dir, work_dir, target, false);
+        }
+        TRY(std::move(mounted));
         return RootfsMount(target);
     }
     // Too long for one page: short numbered symlinks to the layers, mounted relative to them.
@@ -83,7 +97,10 @@ ErrorOr<RootfsMount> RootfsMount::create(const std::vector<std::string>& lower_d
     if (data.size() > max_mount_data)
         return Error(ErrorKind::too_large, "overlay mount options too long (" +
                                                std::to_string(lowers.size()) + " layers)");
-    TRY(mount_in_directory(links, target, data));
+    auto mounted = mount_in_directory(links, target, data);
+    if (!mounted && discard_upper && mounted.error().errno_value() == EINVAL)
+        return create(lower_dirs, upper_dir, work_dir, target, false);
+    TRY(std::move(mounted));
     return RootfsMount(target);
 }
 

@@ -99,9 +99,11 @@ ErrorOr<GeneratedSpec> generate_spec(const BundleRequest& request, const Runtime
 // changes directory (the engine is multithreaded: the caller's working directory never changes).
 class RootfsMount {
   public:
+    // discard_upper: the upper dir is thrown away after this run (a --rm container): mounted
+    // `volatile`, no sync of the upper fs at unmount.
     static ErrorOr<RootfsMount> create(const std::vector<std::string>& lower_dirs,
                                        const std::string& upper_dir, const std::string& work_dir,
-                                       const std::string& target);
+                                       const std::string& target, bool discard_upper = false);
     RootfsMount(RootfsMount&& other) noexcept;
     RootfsMount& operator=(RootfsMount&&) = delete;
     RootfsMount(const RootfsMount&) = delete;
@@ -136,9 +138,18 @@ std::string attach_socket_path(const std::string& exec_root_dir);
 std::string cgroup_dir(const RuntimeOptions& options, const std::string& id);
 
 // crun commands.
+// crun protects itself from a container that would write to its binary through
+// /proc/PID/exe by copying or bind-mounting itself read-only and executing that, on every
+// invocation (an exec more, a mount, a temporary file). It skips that when it already runs
+// from a read-only mount and _LIBCONTAINER_CLONED_BINARY is set: this bind-mounts `program`
+// (looked up in PATH) read-only at <directory>/<name> once and returns that path, for
+// RuntimeOptions::crun_path with _LIBCONTAINER_CLONED_BINARY=1 in the environment.
+ErrorOr<std::string> pin_runtime_binary(const std::string& program, const std::string& directory);
 // Sends `signal` to the container's init process (crun kill).
 ErrorOr<void> kill(const RuntimeOptions& options, const std::string& id, int signal);
-// crun delete --force; a container crun does not know is not an error.
+// crun delete --force; a container crun does not know is not an error. A cgroupfs container
+// is deleted without crun (its cgroup killed and removed, crun's state dir removed); crun runs
+// when that is not enough (systemd cgroups, nested cgroups).
 ErrorOr<void> delete_container(const RuntimeOptions& options, const std::string& id);
 // Pids of every process in the container's cgroup (for `top`).
 ErrorOr<std::vector<pid_t>> container_pids(const RuntimeOptions& options, const std::string& id);

@@ -6,6 +6,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "base/fs.h"
@@ -106,7 +108,98 @@ std::string shim_program(const RuntimeOptions& runtime) {
     return found;
 }
 
+// A corral-shim started before it is needed (prepare_spare_shim): exec'd, its shared objects
+// loaded, waiting on `arguments` for the command line of the next start.
+struct SpareShim {
+    std::string program;
+    Child process;
+    UniqueFd ready;      // read end of the readiness pipe
+    UniqueFd arguments;  // our end of the socket the spare reads its command line from
+};
+
+std::mutex spare_mutex;
+std::optional<SpareShim> spare;  // guarded by spare_mutex
+
+// Hands the command line to the spare; false if it cannot take it (it died): then it is
+// collected and the caller spawns a fresh shim.
+bool give_arguments(SpareShim& shim, const std::vector<std::string>& arguments) {
+    std::string text;
+    for (const auto& argument : arguments) {
+        text += argument;
+        text += '\0';
+    }
+    std::string_view rest = text;
+    while (!rest.empty()) {
+        ssize_t n = ::send(shim.arguments.get(), rest.data(), rest.size(), MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        rest.remove_prefix(static_cast<size_t>(n));
+    }
+    shim.arguments.reset();  // end of file: the spare starts
+    return true;
+}
+
+void drop_spare_shim_locked() {
+    if (!spare)
+        return;
+    spare->arguments.reset();  // end of file without a command line: the spare exits
+    (void)spare->process.wait();
+    spare.reset();
+}
+
 }  // namespace
+
+ErrorOr<void> prepare_spare_shim(const RuntimeOptions& runtime) {
+    std::string program = shim_program(runtime);
+    {
+        std::lock_guard lock(spare_mutex);
+        if (spare && spare->program == program)
+            return {};
+    }
+    // Spawned without the lock: a start meanwhile spawns its own shim rather than wait. One
+    // preparation at a time: a burst of starts does not spawn a spare each.
+    static std::atomic<bool> preparing = false;
+    if (preparing.exchange(true))
+        return {};
+    struct Done {
+        ~Done() { preparing = false; }
+    } done;
+    auto ready_pipe = TRY(sys::pipe());
+    int sockets[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sockets) < 0)
+        return Error::from_errno("socketpair", "spare shim", errno);
+    UniqueFd ours(sockets[0]), theirs(sockets[1]);
+    SpawnOptions spawn_options;
+    spawn_options.argv = {program, "corral-shim", "--arguments-fd=4"};
+    spawn_options.fds = {{3, ready_pipe[1].get()}, {4, theirs.get()}};
+    spawn_options.new_session = true;
+    spawn_options.search_path = false;
+    spawn_options.cwd = "/";
+    Child process = TRY(spawn(spawn_options));
+    SpareShim prepared{program, std::move(process), std::move(ready_pipe[0]), std::move(ours)};
+    std::lock_guard lock(spare_mutex);
+    if (spare && spare->program == program) {
+        std::swap(*spare, prepared);
+        prepared.arguments.reset();  // the one prepared meanwhile stays; this one exits
+        (void)prepared.process.wait();
+        return {};
+    }
+    drop_spare_shim_locked();
+    spare.emplace(std::move(prepared));
+    return {};
+}
+
+void drop_spare_shim() {
+    std::lock_guard lock(spare_mutex);
+    drop_spare_shim_locked();
+}
+
+bool has_spare_shim() {
+    std::lock_guard lock(spare_mutex);
+    return spare.has_value();
+}
 
 ErrorOr<std::optional<ShimProcess>> open_shim(const std::string& exec_root_dir) {
     auto state = read_shim_state(exec_root_dir);
@@ -135,26 +228,48 @@ ErrorOr<ShimProcess> spawn_shim(const RuntimeOptions& runtime, const ShimOptions
          {exit_status_file, shim_state_file, "attach.sock", "container.pid", "console.sock"})
         ::unlink(fs::join(options.exec_root_dir, name).c_str());
 
-    auto ready_pipe = TRY(sys::pipe());
-    SpawnOptions spawn_options;
     std::string program = shim_program(runtime);
-    // argv[1] names the program (src/main.cc dispatches on it when argv[0] does not).
-    spawn_options.argv = {program, "corral-shim"};
-    for (auto& argument : shim_command_line(runtime, options, 3))
-        spawn_options.argv.push_back(std::move(argument));
-    spawn_options.fds = {{3, ready_pipe[1].get()}};
-    spawn_options.new_session = true;
-    spawn_options.search_path = false;
-    spawn_options.cwd = options.exec_root_dir;
-    Child intermediate = TRY(spawn(spawn_options));
-    ready_pipe[1].reset();
+    auto arguments = shim_command_line(runtime, options, 3);
+    // A spare shim takes the command line if there is one: no fork and exec on this path.
+    std::optional<SpareShim> taken;
+    {
+        std::lock_guard lock(spare_mutex);
+        if (spare && spare->program == program) {
+            taken = std::move(spare);
+            spare.reset();
+        }
+    }
+    if (taken && !give_arguments(*taken, arguments)) {
+        (void)taken->process.wait();
+        taken.reset();
+    }
+    UniqueFd ready_read;
+    std::optional<Child> spawned;
+    if (taken) {
+        ready_read = std::move(taken->ready);
+        spawned.emplace(std::move(taken->process));
+    } else {
+        auto ready_pipe = TRY(sys::pipe());
+        SpawnOptions spawn_options;
+        // argv[1] names the program (src/main.cc dispatches on it when argv[0] does not).
+        spawn_options.argv = {program, "corral-shim"};
+        for (auto& argument : arguments)
+            spawn_options.argv.push_back(std::move(argument));
+        spawn_options.fds = {{3, ready_pipe[1].get()}};
+        spawn_options.new_session = true;
+        spawn_options.search_path = false;
+        spawn_options.cwd = options.exec_root_dir;
+        spawned.emplace(TRY(spawn(spawn_options)));
+        ready_read = std::move(ready_pipe[0]);
+    }
+    Child& intermediate = *spawned;
 
     // The shim answers one line: "ready <pid>" or "error <message>"; end of file without it
     // means it died.
     std::string answer;
     char buffer[4096];
     for (;;) {
-        size_t n = TRY(sys::read(ready_pipe[0].get(), buffer));
+        size_t n = TRY(sys::read(ready_read.get(), buffer));
         if (n == 0)
             break;
         answer.append(buffer, n);

@@ -1,3 +1,4 @@
+#include <fcntl.h>
 #include <sys/mount.h>
 
 #include "runtime/capabilities.h"
@@ -53,6 +54,63 @@ TEST(Rootfs, FewLayersAndRelease) {
     EXPECT_EQ(mount->release(), target);
     EXPECT_TRUE(*fs::exists(target + "/f"));
     ASSERT_EQ(::umount2(target.c_str(), MNT_DETACH), 0);
+}
+
+std::string mount_options_of(const std::string& target) {
+    for (const auto& line : read_lines("/proc/self/mountinfo"))
+        if (line.find(" " + target + " ") != std::string::npos)
+            return line;
+    return {};
+}
+
+// A discarded upper dir (--rm) is mounted `volatile`, and mounts again after an unmount (the
+// kernel's work/incompat/volatile marker is cleared first).
+TEST(Rootfs, DiscardedUpperIsVolatileAndRemounts) {
+    SKIP_UNLESS_WORLD();
+    auto dir = fs::TempDir::create(world().root, "layers");
+    ASSERT_TRUE(dir);
+    ASSERT_TRUE(fs::mkdir_p(dir->path() + "/low"));
+    ASSERT_TRUE(fs::write_file_atomic(dir->path() + "/low/f", "low"));
+    std::string target = dir->path() + "/merged";
+    for (int round = 0; round < 2; ++round) {
+        auto mount = RootfsMount::create({dir->path() + "/low"}, dir->path() + "/upper",
+                                         dir->path() + "/work", target, true);
+        ASSERT_TRUE(mount) << "round " << round << ": " << mount.error().message();
+        EXPECT_NE(mount_options_of(target).find("volatile"), std::string::npos)
+            << mount_options_of(target);
+        ASSERT_TRUE(fs::write_file_atomic(target + "/written", "x"));
+        EXPECT_EQ(*fs::read_file(dir->path() + "/upper/written"), "x");
+    }
+    // A kept upper dir is not volatile.
+    auto kept = RootfsMount::create({dir->path() + "/low"}, dir->path() + "/upper2",
+                                    dir->path() + "/work2", target);
+    ASSERT_TRUE(kept) << kept.error().message();
+    EXPECT_EQ(mount_options_of(target).find("volatile"), std::string::npos);
+}
+
+// crun pinned on a read-only bind mount: runs, cannot be written through, and a second pin
+// in the same namespace keeps the first mount.
+TEST(Runtime, PinnedCrunIsReadOnlyAndRuns) {
+    SKIP_UNLESS_WORLD();
+    auto dir = fs::TempDir::create(world().root, "pinned");
+    ASSERT_TRUE(dir);
+    auto pinned = pin_runtime_binary(world().options.crun_path, dir->path());
+    ASSERT_TRUE(pinned) << pinned.error().message();
+    EXPECT_EQ(fs::dirname(*pinned), dir->path());
+    int fd = ::open(pinned->c_str(), O_WRONLY | O_CLOEXEC);
+    EXPECT_LT(fd, 0);
+    EXPECT_EQ(errno, EROFS);
+    if (fd >= 0)
+        ::close(fd);
+    auto version = run({*pinned, "--version"});
+    ASSERT_TRUE(version);
+    EXPECT_EQ(version->exit_code, 0);
+    EXPECT_NE(version->out.find("crun"), std::string::npos);
+    auto again = pin_runtime_binary(world().options.crun_path, dir->path());
+    ASSERT_TRUE(again) << again.error().message();
+    EXPECT_EQ(*again, *pinned);
+    EXPECT_FALSE(pin_runtime_binary("no-such-runtime-anywhere", dir->path()));
+    ASSERT_EQ(::umount2(pinned->c_str(), MNT_DETACH), 0);
 }
 
 TEST(HostMode, Cgroup2IsMountedInOurNamespace) {

@@ -61,6 +61,54 @@ TEST(Shim, EchoGoesToTheJsonLogAndTheExitCodeIsZero) {
     auto state = run({"crun", "--root", world().options.crun_root, "state", container.id});
     ASSERT_TRUE(state);
     EXPECT_NE(state->exit_code, 0);
+    // ... and its cgroup is gone (removed without `crun delete`).
+    EXPECT_FALSE(*fs::exists(cgroup_dir(world().options, container.id)));
+    EXPECT_FALSE(*fs::exists(fs::join(world().options.crun_root, container.id)));
+}
+
+// A spare shim exec'd ahead takes the next spawn_shim's command line and runs the container
+// as a freshly spawned one would; dropping a spare ends it.
+TEST(Shim, SpareShimServesTheNextStart) {
+    SKIP_UNLESS_WORLD();
+    ASSERT_TRUE(prepare_spare_shim(world().options));
+    EXPECT_TRUE(has_spare_shim());
+    ASSERT_TRUE(prepare_spare_shim(world().options));  // one spare at a time
+    TestContainer container("spare", {"sh", "-c", "echo from-spare; exit 3"});
+    auto shim = container.create();
+    ASSERT_TRUE(shim) << shim.error().message();
+    EXPECT_FALSE(has_spare_shim());
+    ASSERT_TRUE(start_container(container.exec_root_dir));
+    auto status = wait_exit(*shim, container.exec_root_dir);
+    EXPECT_EQ(status.exit_code, 3);
+    auto log = fs::read_file(container.log_path);
+    ASSERT_TRUE(log);
+    EXPECT_NE(log->find("from-spare"), std::string::npos);
+
+    ASSERT_TRUE(prepare_spare_shim(world().options));
+    EXPECT_TRUE(has_spare_shim());
+    drop_spare_shim();
+    EXPECT_FALSE(has_spare_shim());
+}
+
+// delete_container of a running container ends it (its whole cgroup is killed) and leaves
+// neither crun state nor cgroup; the shim reports the kill.
+TEST(Shim, DeleteContainerEndsARunningContainer) {
+    SKIP_UNLESS_WORLD();
+    TestContainer container("delete", {"sh", "-c", "sleep 100 & sleep 100"});
+    auto shim = container.create();
+    ASSERT_TRUE(shim) << shim.error().message();
+    ASSERT_TRUE(start_container(container.exec_root_dir));
+    std::string cgroup = cgroup_dir(world().options, container.id);
+    ASSERT_TRUE(*fs::exists(cgroup));
+    auto deleted = delete_container(world().options, container.id);
+    ASSERT_TRUE(deleted) << deleted.error().message();
+    EXPECT_FALSE(*fs::exists(cgroup));
+    EXPECT_FALSE(*fs::exists(fs::join(world().options.crun_root, container.id)));
+    auto status = wait_exit(*shim, container.exec_root_dir);
+    EXPECT_EQ(status.exit_code, 128 + SIGKILL);
+    // A container crun does not know is no error; a malformed id is.
+    EXPECT_TRUE(delete_container(world().options, container.id));
+    EXPECT_FALSE(delete_container(world().options, "../escape"));
 }
 
 TEST(Shim, ExitCodeOfShellExit) {
