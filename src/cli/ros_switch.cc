@@ -4,8 +4,9 @@
 // once. The data stays: /home and /opt (user-volumes) and /var/lib/docker
 // (container-data-volumes) are host directories bound into whichever console or engine runs.
 //
-// The chosen image must already be in the system engine (the switch never downloads): without
-// it the switch stops before changing anything. When `ros console switch` runs inside the
+// The chosen image is pulled into the system engine when it is not there yet (as RancherOS
+// did, from ${REGISTRY_DOMAIN} of the service file); when the pull fails the switch stops
+// before changing anything. When `ros console switch` runs inside the
 // console it replaces, removing that container would end this very process half-way; the
 // replacement then runs in a short-lived helper container of the system engine
 // (`console-switch`, running `ros service up --force-recreate console`).
@@ -118,17 +119,24 @@ int run_switch(const Context& context, const Choice& choice) {
         return fail(prefix + "it defines no `" + choice.service + "` service");
 
     auto engine = session->engine(compose::Scope::system);
+    bool pull = false;
+    const std::string& image = target->request.config.image;
     if (engine) {
-        const std::string& image = target->request.config.image;
         auto present = (*engine)->has_image(image);
         if (!present)
             return fail(prefix + present.error().message());
-        if (!*present)
-            return fail(prefix + "its image " + image + " is not in the system engine (" +
-                        "system-docker pull " + image + ", or load it first); nothing changed");
+        pull = !*present;
     }
     if (!context.force && !confirm(choice, name))
         return fail(prefix + "not confirmed; nothing changed (-f skips the question)");
+    if (pull) {
+        std::printf("%s: pulling %s\n", choice.service, image.c_str());
+        std::fflush(stdout);
+        if (auto pulled = (*engine)->pull(image); !pulled)
+            return fail(prefix + "its image " + image +
+                        " is not in the system engine and the pull failed: " +
+                        pulled.error().message() + "; nothing changed");
+    }
     if (auto saved = config::set_key(context.paths(), choice.key, config::Value::string(name));
         !saved)
         return fail(prefix + saved.error().message());
