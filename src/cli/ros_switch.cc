@@ -17,6 +17,7 @@
 #include <iostream>
 
 #include "base/fs.h"
+#include "base/sys.h"
 #include "cli/ros_services.h"
 #include "compose/container.h"
 #include "compose/runner.h"
@@ -40,13 +41,30 @@ constexpr Choice console_choice{"console", "rancher.console", "default", "consol
 constexpr Choice engine_choice{"engine", "rancher.docker.engine", "docker", "docker",
                                &compose::Catalog::engines};
 
-// True when this process runs inside the container `id` (its cgroup path names the id, as
-// both our engine and dockerd name container cgroups).
-bool inside_container(const std::string& id) {
-    if (id.size() < 12)
+// True when this process runs inside the container `name`: its cgroup path names the
+// container's id (both our engine and dockerd name container cgroups so, when the container
+// has no cgroup namespace of its own), or it shares the mount namespace of the container's
+// first process (seen when the container shares our PID namespace, as the console does with
+// `pid: host`; its cgroup namespace hides the id).
+bool inside_container(ApiEngine& engine, const std::string& name, const std::string& id) {
+    if (id.size() >= 12) {
+        auto cgroup = fs::read_file("/proc/self/cgroup", 1 << 16);
+        if (cgroup && cgroup->find(id) != std::string::npos)
+            return true;
+    }
+    auto details = engine.inspect_json(name);
+    if (!details || !details->is_object() || !details->contains("State"))
         return false;
-    auto cgroup = fs::read_file("/proc/self/cgroup", 1 << 16);
-    return cgroup && cgroup->find(id) != std::string::npos;
+    const Json& state = (*details)["State"];
+    if (!state.is_object() || !state.contains("Pid") || !state["Pid"].is_number_integer())
+        return false;
+    long long pid = state["Pid"].get<long long>();
+    if (pid <= 0)
+        return false;
+    auto mine = sys::stat_if_exists("/proc/self/ns/mnt");
+    auto theirs = sys::stat_if_exists("/proc/" + std::to_string(pid) + "/ns/mnt");
+    return mine && theirs && *mine && *theirs && (*mine)->st_ino == (*theirs)->st_ino &&
+           (*mine)->st_dev == (*theirs)->st_dev;
 }
 
 bool confirm(const Choice& choice, const std::string& name) {
@@ -149,7 +167,7 @@ int run_switch(const Context& context, const Choice& choice) {
     auto running = (*engine)->inspect(target->request.name);
     if (!running)
         return fail(prefix + running.error().message());
-    if (*running && inside_container((*running)->id)) {
+    if (*running && inside_container(**engine, target->request.name, (*running)->id)) {
         if (auto helped = replace_from_helper(**engine, plan->services, *target); !helped)
             return fail(prefix + "start the helper container: " + helped.error().message());
         std::printf("%s: switching to %s from the helper container %s-switch\n", choice.service,
