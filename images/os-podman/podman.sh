@@ -3,7 +3,7 @@
 # Docker-compatible API), storage in /var/lib/containers (bound from the state disk), then the
 # images preloaded under /var/lib/rancher/preload/docker, as the docker engine does.
 set -e
-mkdir -p /var/lib/containers/storage /run/containers/storage /var/run
+mkdir -p /var/lib/containers/storage /run/containers/storage /var/run /var/tmp
 
 # write_files with `container: docker` go into this container (it is the `docker` service).
 ros cloud-init --write-files-for docker || echo "podman: some write_files for docker failed" >&2
