@@ -58,7 +58,8 @@ class StepFailed(AssertionError):
 
 
 # Where the guest finds the test registry: a QEMU guestfwd from this address of the user
-# network to the registry on the host's 127.0.0.1 (explicit forwards work with restrict=on).
+# network to the registry on the host's 127.0.0.1 (explicit forwards work with restrict=on:
+# the guest reached it in 12_switch).
 GUEST_REGISTRY_IP = "10.0.2.100"
 GUEST_REGISTRY = f"{GUEST_REGISTRY_IP}:5000"
 
@@ -175,7 +176,9 @@ class Vm:
             "-drive", f"file={ISO},media=cdrom,if=ide,readonly=on", "-boot", "d",
             "-drive", f"file={self.state_disk},if=virtio,format=qcow2",
             "-netdev", f"user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22"
-            + (f",guestfwd=tcp:{GUEST_REGISTRY}-tcp:127.0.0.1:{self.registry.port}"
+            # cmd: one socat per connection of the guest (a tcp: chardev would be a single
+            # connection, made at start and shared by all of them).
+            + (f",guestfwd=tcp:{GUEST_REGISTRY}-cmd:socat - TCP:127.0.0.1:{self.registry.port}"
                if self.registry else ""),
             "-device", "virtio-net-pci,netdev=net0", "-device", "virtio-rng-pci",
         ]
