@@ -3,7 +3,13 @@
 # Docker-compatible API), storage in /var/lib/containers (bound from the state disk), then the
 # images preloaded under /var/lib/rancher/preload/docker, as the docker engine does.
 set -e
-mkdir -p /var/lib/containers/storage /run/containers/storage /var/run /var/tmp
+mkdir -p /run/containers/storage /var/run /var/tmp
+# The storage lives on the state disk, in /var/lib/rancher/containers (bound into every
+# console and engine), apart from docker's /var/lib/docker.
+mkdir -p /var/lib/rancher/containers /var/lib/containers
+mountpoint -q /var/lib/containers ||
+    mount --bind /var/lib/rancher/containers /var/lib/containers
+mkdir -p /var/lib/containers/storage
 
 # write_files with `container: docker` go into this container (it is the `docker` service).
 ros cloud-init --write-files-for docker || echo "podman: some write_files for docker failed" >&2

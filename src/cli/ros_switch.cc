@@ -111,6 +111,34 @@ ErrorOr<void> replace_from_helper(ApiEngine& engine, const std::vector<compose::
     return {};
 }
 
+// After a failed replacement: the previous choice back in the configuration and its service
+// up again, so a failed switch does not leave the machine without a console or engine.
+void restore_previous(const Context& context, Session& session, const Choice& choice,
+                      ApiEngine& engine) {
+    const config::Value* previous = config::lookup(session.config().merged, choice.key);
+    std::string name = previous && previous->is_scalar() && !previous->text().empty()
+                           ? previous->text()
+                           : std::string(choice.built_in);
+    if (auto saved = config::set_key(context.paths(), choice.key, config::Value::string(name));
+        !saved)
+        std::fprintf(stderr, "ros: %s could not be set back to %s: %s\n", choice.key, name.c_str(),
+                     saved.error().message().c_str());
+    auto plan = compose::plan_services(session.config().merged, session.catalog());
+    if (!plan)
+        return;
+    for (const auto& service : plan->services) {
+        if (service.name != choice.service)
+            continue;
+        compose::UpOptions options;
+        options.force_recreate = true;
+        if (auto restored = compose::up_service(engine, service, options); !restored)
+            std::fprintf(stderr, "ros: the previous %s (%s) could not be brought back: %s\n",
+                         choice.what, name.c_str(), restored.error().message().c_str());
+        else
+            std::fprintf(stderr, "ros: the %s is %s again\n", choice.what, name.c_str());
+    }
+}
+
 int run_switch(const Context& context, const Choice& choice) {
     const std::string& name = context.name;
     std::string prefix = std::string(choice.what) + " switch " + name + ": ";
@@ -182,8 +210,10 @@ int run_switch(const Context& context, const Choice& choice) {
         options.dependency = service->name != choice.service;
         options.force_recreate = !options.dependency;
         auto result = compose::up_service(**engine, *service, options);
-        if (!result)
+        if (!result) {
+            restore_previous(context, *session, choice, **engine);
             return fail(prefix + result.error().message());
+        }
     }
     std::printf("%s: switched to %s\n", choice.service, name.c_str());
     return 0;

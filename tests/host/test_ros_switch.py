@@ -35,7 +35,7 @@ def switch_setup(tmp_path, daemon, docker, image, registry_http):
     for letter in ("a", "m", "p"):
         (repo / letter).mkdir(parents=True)
     (repo / "index.yml").write_text(
-        "services: []\nconsoles: [alt, missing, pulled]\nengines: [podlike]\n")
+        "services: []\nconsoles: [alt, missing, pulled]\nengines: [podlike, broken]\n")
     (repo / "a" / "alt.yml").write_text(
         "console:\n" + textwrap.indent(service(image, "echo alt-console; exec sleep 1000"), "  "))
     # Port 1 of the loopback: refused at once, nothing leaves the machine.
@@ -48,6 +48,12 @@ def switch_setup(tmp_path, daemon, docker, image, registry_http):
                                                "echo pulled-console; exec sleep 1000"), "  "))
     (repo / "p" / "podlike.yml").write_text(
         "docker:\n" + textwrap.indent(service(image, "echo podlike-engine; exec sleep 1000"),
+                                      "  "))
+    # Its container cannot be created: a bind source that does not exist.
+    (repo / "b").mkdir()
+    (repo / "b" / "broken.yml").write_text(
+        "docker:\n" + textwrap.indent(service(image, "sleep 1000",
+                                              f"volumes:\n  - {tmp_path}/absent:/absent\n"),
                                       "  "))
     conf = root / "var" / "lib" / "rancher" / "conf"
     conf.mkdir(parents=True)
@@ -146,3 +152,15 @@ def test_console_switch_pulls_its_image(switch_setup, docker, registry_http):
     from harness import wait_until
     wait_until(lambda: "pulled-console" in logs(docker, "console"), 10, what="pulled console")
     assert docker.out("exec", "console", "cat", "/home/marker") == "kept"
+
+
+def test_failed_engine_switch_brings_the_previous_engine_back(switch_setup, docker):
+    ros = switch_setup
+    result = ros("engine", "switch", "-f", "broken", check=False)
+    assert result.returncode == 1
+    assert "bind source path does not exist" in result.stderr
+    assert "the engine is docker again" in result.stderr
+    assert ros("config", "get", "rancher.docker.engine").stdout == "docker\n"
+    assert docker.inspect("docker")["State"]["Running"] is True
+    from harness import wait_until
+    wait_until(lambda: "default-engine" in logs(docker, "docker"), 10, what="engine output")

@@ -294,7 +294,8 @@ class Vm:
 
 
 def expand(text: str) -> str:
-    return text.replace("@VERSION@", re.escape(VERSION))
+    return text.replace("@VERSION@", re.escape(VERSION)).replace("@REGISTRY@",
+                                                                 re.escape(GUEST_REGISTRY))
 
 
 def check_output(what: str, output: str, step: dict) -> None:
