@@ -4,8 +4,9 @@
 // once. The data stays: /home and /opt (user-volumes) and /var/lib/docker
 // (container-data-volumes) are host directories bound into whichever console or engine runs.
 //
-// The chosen image must already be in the system engine (the switch never downloads): without
-// it the switch stops before changing anything. When `ros console switch` runs inside the
+// The chosen image is pulled into the system engine when it is not there yet (as RancherOS
+// did, from ${REGISTRY_DOMAIN} of the service file); when the pull fails the switch stops
+// before changing anything. When `ros console switch` runs inside the
 // console it replaces, removing that container would end this very process half-way; the
 // replacement then runs in a short-lived helper container of the system engine
 // (`console-switch`, running `ros service up --force-recreate console`).
@@ -16,6 +17,7 @@
 #include <iostream>
 
 #include "base/fs.h"
+#include "base/sys.h"
 #include "cli/ros_services.h"
 #include "compose/container.h"
 #include "compose/runner.h"
@@ -39,13 +41,30 @@ constexpr Choice console_choice{"console", "rancher.console", "default", "consol
 constexpr Choice engine_choice{"engine", "rancher.docker.engine", "docker", "docker",
                                &compose::Catalog::engines};
 
-// True when this process runs inside the container `id` (its cgroup path names the id, as
-// both our engine and dockerd name container cgroups).
-bool inside_container(const std::string& id) {
-    if (id.size() < 12)
+// True when this process runs inside the container `name`: its cgroup path names the
+// container's id (both our engine and dockerd name container cgroups so, when the container
+// has no cgroup namespace of its own), or it shares the mount namespace of the container's
+// first process (seen when the container shares our PID namespace, as the console does with
+// `pid: host`; its cgroup namespace hides the id).
+bool inside_container(ApiEngine& engine, const std::string& name, const std::string& id) {
+    if (id.size() >= 12) {
+        auto cgroup = fs::read_file("/proc/self/cgroup", 1 << 16);
+        if (cgroup && cgroup->find(id) != std::string::npos)
+            return true;
+    }
+    auto details = engine.inspect_json(name);
+    if (!details || !details->is_object() || !details->contains("State"))
         return false;
-    auto cgroup = fs::read_file("/proc/self/cgroup", 1 << 16);
-    return cgroup && cgroup->find(id) != std::string::npos;
+    const Json& state = (*details)["State"];
+    if (!state.is_object() || !state.contains("Pid") || !state["Pid"].is_number_integer())
+        return false;
+    long long pid = state["Pid"].get<long long>();
+    if (pid <= 0)
+        return false;
+    auto mine = sys::stat_if_exists("/proc/self/ns/mnt");
+    auto theirs = sys::stat_if_exists("/proc/" + std::to_string(pid) + "/ns/mnt");
+    return mine && theirs && *mine && *theirs && (*mine)->st_ino == (*theirs)->st_ino &&
+           (*mine)->st_dev == (*theirs)->st_dev;
 }
 
 bool confirm(const Choice& choice, const std::string& name) {
@@ -92,6 +111,34 @@ ErrorOr<void> replace_from_helper(ApiEngine& engine, const std::vector<compose::
     return {};
 }
 
+// After a failed replacement: the previous choice back in the configuration and its service
+// up again, so a failed switch does not leave the machine without a console or engine.
+void restore_previous(const Context& context, Session& session, const Choice& choice,
+                      ApiEngine& engine) {
+    const config::Value* previous = config::lookup(session.config().merged, choice.key);
+    std::string name = previous && previous->is_scalar() && !previous->text().empty()
+                           ? previous->text()
+                           : std::string(choice.built_in);
+    if (auto saved = config::set_key(context.paths(), choice.key, config::Value::string(name));
+        !saved)
+        std::fprintf(stderr, "ros: %s could not be set back to %s: %s\n", choice.key, name.c_str(),
+                     saved.error().message().c_str());
+    auto plan = compose::plan_services(session.config().merged, session.catalog());
+    if (!plan)
+        return;
+    for (const auto& service : plan->services) {
+        if (service.name != choice.service)
+            continue;
+        compose::UpOptions options;
+        options.force_recreate = true;
+        if (auto restored = compose::up_service(engine, service, options); !restored)
+            std::fprintf(stderr, "ros: the previous %s (%s) could not be brought back: %s\n",
+                         choice.what, name.c_str(), restored.error().message().c_str());
+        else
+            std::fprintf(stderr, "ros: the %s is %s again\n", choice.what, name.c_str());
+    }
+}
+
 int run_switch(const Context& context, const Choice& choice) {
     const std::string& name = context.name;
     std::string prefix = std::string(choice.what) + " switch " + name + ": ";
@@ -118,17 +165,24 @@ int run_switch(const Context& context, const Choice& choice) {
         return fail(prefix + "it defines no `" + choice.service + "` service");
 
     auto engine = session->engine(compose::Scope::system);
+    bool pull = false;
+    const std::string& image = target->request.config.image;
     if (engine) {
-        const std::string& image = target->request.config.image;
         auto present = (*engine)->has_image(image);
         if (!present)
             return fail(prefix + present.error().message());
-        if (!*present)
-            return fail(prefix + "its image " + image + " is not in the system engine (" +
-                        "system-docker pull " + image + ", or load it first); nothing changed");
+        pull = !*present;
     }
     if (!context.force && !confirm(choice, name))
         return fail(prefix + "not confirmed; nothing changed (-f skips the question)");
+    if (pull) {
+        std::printf("%s: pulling %s\n", choice.service, image.c_str());
+        std::fflush(stdout);
+        if (auto pulled = (*engine)->pull(image); !pulled)
+            return fail(prefix + "its image " + image +
+                        " is not in the system engine and the pull failed: " +
+                        pulled.error().message() + "; nothing changed");
+    }
     if (auto saved = config::set_key(context.paths(), choice.key, config::Value::string(name));
         !saved)
         return fail(prefix + saved.error().message());
@@ -141,7 +195,7 @@ int run_switch(const Context& context, const Choice& choice) {
     auto running = (*engine)->inspect(target->request.name);
     if (!running)
         return fail(prefix + running.error().message());
-    if (*running && inside_container((*running)->id)) {
+    if (*running && inside_container(**engine, target->request.name, (*running)->id)) {
         if (auto helped = replace_from_helper(**engine, plan->services, *target); !helped)
             return fail(prefix + "start the helper container: " + helped.error().message());
         std::printf("%s: switching to %s from the helper container %s-switch\n", choice.service,
@@ -156,8 +210,10 @@ int run_switch(const Context& context, const Choice& choice) {
         options.dependency = service->name != choice.service;
         options.force_recreate = !options.dependency;
         auto result = compose::up_service(**engine, *service, options);
-        if (!result)
+        if (!result) {
+            restore_previous(context, *session, choice, **engine);
             return fail(prefix + result.error().message());
+        }
     }
     std::printf("%s: switched to %s\n", choice.service, name.c_str());
     return 0;

@@ -24,7 +24,7 @@ def service(image: str, command: str, extra: str = "") -> str:
 
 
 @pytest.fixture
-def switch_setup(tmp_path, daemon, docker, image):
+def switch_setup(tmp_path, daemon, docker, image, registry_http):
     root = tmp_path / "root"
     (root / "proc").mkdir(parents=True)
     (root / "proc" / "cmdline").write_text("quiet\n")
@@ -35,13 +35,25 @@ def switch_setup(tmp_path, daemon, docker, image):
     for letter in ("a", "m", "p"):
         (repo / letter).mkdir(parents=True)
     (repo / "index.yml").write_text(
-        "services: []\nconsoles: [alt, missing]\nengines: [podlike]\n")
+        "services: []\nconsoles: [alt, missing, pulled]\nengines: [podlike, broken]\n")
     (repo / "a" / "alt.yml").write_text(
         "console:\n" + textwrap.indent(service(image, "echo alt-console; exec sleep 1000"), "  "))
+    # Port 1 of the loopback: refused at once, nothing leaves the machine.
     (repo / "m" / "missing.yml").write_text(
-        "console:\n" + textwrap.indent(service("corral-test/absent:1", "sleep 1000"), "  "))
+        "console:\n" + textwrap.indent(service("127.0.0.1:1/corral-test/absent:1", "sleep 1000"),
+                                       "  "))
+    # From the test registry, named through ${REGISTRY_DOMAIN} as the core repository does.
+    (repo / "p" / "pulled.yml").write_text(
+        "console:\n" + textwrap.indent(service("${REGISTRY_DOMAIN}/test/busybox:1",
+                                               "echo pulled-console; exec sleep 1000"), "  "))
     (repo / "p" / "podlike.yml").write_text(
         "docker:\n" + textwrap.indent(service(image, "echo podlike-engine; exec sleep 1000"),
+                                      "  "))
+    # Its container cannot be created: a bind source that does not exist.
+    (repo / "b").mkdir()
+    (repo / "b" / "broken.yml").write_text(
+        "docker:\n" + textwrap.indent(service(image, "sleep 1000",
+                                              f"volumes:\n  - {tmp_path}/absent:/absent\n"),
                                       "  "))
     conf = root / "var" / "lib" / "rancher" / "conf"
     conf.mkdir(parents=True)
@@ -63,6 +75,7 @@ def switch_setup(tmp_path, daemon, docker, image):
         "#cloud-config\nrancher:\n"
         f"  system_docker:\n    host: [\"unix://{daemon.socket}\"]\n"
         f"  repositories:\n    local:\n      url: {repo}\n"
+        f"  environment:\n    REGISTRY_DOMAIN: {registry_http.address}\n"
         "  console: default\n"
         "  services:\n" + builtin)
     ros = Ros(root)
@@ -97,7 +110,8 @@ def test_console_switch_without_the_image_changes_nothing(switch_setup, docker):
     before = docker.inspect("console")["Id"]
     result = ros("console", "switch", "-f", "missing", check=False)
     assert result.returncode == 1
-    assert "its image corral-test/absent:1 is not in the system engine" in result.stderr
+    assert ("its image 127.0.0.1:1/corral-test/absent:1 is not in the system engine and the "
+            "pull failed" in result.stderr)
     assert "nothing changed" in result.stderr
     assert ros("config", "get", "rancher.console").stdout == "default\n"
     assert docker.inspect("console")["Id"] == before
@@ -126,3 +140,27 @@ def test_engine_switch(switch_setup, docker):
     wait_until(lambda: "podlike-engine" in logs(docker, "docker"), 10, what="engine output")
     # The console was not touched.
     assert "default-console" in logs(docker, "console")
+
+
+def test_console_switch_pulls_its_image(switch_setup, docker, registry_http):
+    ros = switch_setup
+    pulled = f"{registry_http.address}/test/busybox:1"
+    docker("rmi", "-f", pulled, check=False)
+    result = ros("console", "switch", "-f", "pulled")
+    assert result.stdout == f"console: pulling {pulled}\nconsole: switched to pulled\n"
+    assert docker.inspect("console")["Config"]["Image"] == pulled
+    from harness import wait_until
+    wait_until(lambda: "pulled-console" in logs(docker, "console"), 10, what="pulled console")
+    assert docker.out("exec", "console", "cat", "/home/marker") == "kept"
+
+
+def test_failed_engine_switch_brings_the_previous_engine_back(switch_setup, docker):
+    ros = switch_setup
+    result = ros("engine", "switch", "-f", "broken", check=False)
+    assert result.returncode == 1
+    assert "bind source path does not exist" in result.stderr
+    assert "the engine is docker again" in result.stderr
+    assert ros("config", "get", "rancher.docker.engine").stdout == "docker\n"
+    assert docker.inspect("docker")["State"]["Running"] is True
+    from harness import wait_until
+    wait_until(lambda: "default-engine" in logs(docker, "docker"), 10, what="engine output")

@@ -34,10 +34,16 @@ def busybox_image_gz_b64(workdir: Path) -> str:
 
 def expand_cloud_config(text: str, vm: "Vm") -> str:
     """Placeholders of case files: @SSH_KEY@ (the harness's public key), @BUSYBOX_IMAGE@ (see
-    busybox_image_gz_b64)."""
+    busybox_image_gz_b64); with a registry: @REGISTRY@ (its address as the guest sees it) and
+    @REGISTRY_CA_B64@ (its CA certificate, base64, for a write_files entry with
+    `encoding: b64`)."""
     text = text.replace("@SSH_KEY@", vm.public_key)
     if "@BUSYBOX_IMAGE@" in text:
         text = text.replace("@BUSYBOX_IMAGE@", busybox_image_gz_b64(vm.workdir))
+    if vm.registry is not None:
+        text = text.replace("@REGISTRY@", GUEST_REGISTRY)
+        text = text.replace("@REGISTRY_CA_B64@",
+                            base64.b64encode(vm.registry.ca.read_bytes()).decode())
     return text
 
 
@@ -51,12 +57,92 @@ class StepFailed(AssertionError):
     pass
 
 
+# Where the guest finds the test registry: a QEMU guestfwd from this address of the user
+# network to the registry on the host's 127.0.0.1 (explicit forwards work with restrict=on:
+# the guest reached it in 12_switch).
+GUEST_REGISTRY_IP = "10.0.2.100"
+GUEST_REGISTRY = f"{GUEST_REGISTRY_IP}:5000"
+
+
+class Registry:
+    """Debian's docker-registry on 127.0.0.1 (a free port) over TLS, with a certificate for
+    the guest's name of it (GUEST_REGISTRY) signed by a CA of its own: the guest's system
+    engine trusts that CA from its certs.d directory (a write_files entry of the case), as it
+    would a real registry's. Filled with skopeo from the image archives of dist/images."""
+
+    def __init__(self, workdir: Path):
+        self.root = workdir / "registry"
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.ca = self.root / "ca.crt"
+
+        def openssl(*args: str) -> None:
+            subprocess.run(["openssl", *args], cwd=self.root, check=True, capture_output=True,
+                           timeout=60)
+
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key",
+                "-out", "ca.crt", "-days", "2", "-subj", "/CN=corral-vm-test-ca",
+                "-addext", "basicConstraints=critical,CA:TRUE",
+                "-addext", "keyUsage=critical,keyCertSign,cRLSign,digitalSignature")
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key",
+                "-out", "server.csr", "-subj", f"/CN={GUEST_REGISTRY_IP}")
+        (self.root / "server.ext").write_text(
+            f"subjectAltName=IP:{GUEST_REGISTRY_IP},IP:127.0.0.1\n"
+            "extendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n")
+        openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+                "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "server.ext")
+        storage = self.root / "storage"
+        storage.mkdir(exist_ok=True)
+        config = self.root / "config.yml"
+        config.write_text("\n".join([
+            "version: 0.1", "log:", "  level: warn", "storage:", "  filesystem:",
+            f"    rootdirectory: {storage}", "http:", f"  addr: 127.0.0.1:{self.port}",
+            "  tls:", f"    certificate: {self.root / 'server.crt'}",
+            f"    key: {self.root / 'server.key'}", ""]))
+        self.log = self.root / "registry.log"
+        self.process = subprocess.Popen(["docker-registry", "serve", str(config)],
+                                        stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 15
+        while True:
+            if self.process.poll() is not None:
+                raise StepFailed(f"docker-registry exited: {self.log.read_text()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise StepFailed(f"docker-registry did not listen: {self.log.read_text()}")
+                time.sleep(0.1)
+
+    def push(self, archive: Path, reference: str) -> None:
+        """Copies the image of a docker-archive to REFERENCE (repository:tag) here."""
+        if not archive.exists():
+            raise StepFailed(f"{archive} is missing (scripts/build-image builds it)")
+        result = subprocess.run(
+            ["skopeo", "copy", "--quiet", "--dest-tls-verify=false", f"docker-archive:{archive}",
+             f"docker://127.0.0.1:{self.port}/{reference}"],
+            capture_output=True, text=True, timeout=600)
+        if result.returncode != 0:
+            raise StepFailed(f"skopeo copy {archive} failed: {result.stderr}\n"
+                             f"registry log:\n{self.log.read_text()[-3000:]}")
+
+    def close(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
 class Vm:
     """A QEMU guest. The serial console goes to a log file the harness reads as it grows;
     the human monitor listens on a unix socket (system_powerdown, quit)."""
 
-    def __init__(self, workdir: Path, memory: int = 2048, cloud_config: str | None = None):
+    def __init__(self, workdir: Path, memory: int = 2048, cloud_config: str | None = None,
+                 registry: Registry | None = None):
         self.workdir = workdir
+        self.registry = registry
         self.memory = memory
         self.serial_log = workdir / "serial.log"
         self.monitor_path = workdir / "monitor.sock"
@@ -89,7 +175,11 @@ class Vm:
             "-monitor", f"unix:{self.monitor_path},server,nowait",
             "-drive", f"file={ISO},media=cdrom,if=ide,readonly=on", "-boot", "d",
             "-drive", f"file={self.state_disk},if=virtio,format=qcow2",
-            "-netdev", f"user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22",
+            "-netdev", f"user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22"
+            # cmd: one socat per connection of the guest (a tcp: chardev would be a single
+            # connection, made at start and shared by all of them).
+            + (f",guestfwd=tcp:{GUEST_REGISTRY}-cmd:socat - TCP:127.0.0.1:{self.registry.port}"
+               if self.registry else ""),
             "-device", "virtio-net-pci,netdev=net0", "-device", "virtio-rng-pci",
         ]
         if self.cloud_config is not None:
@@ -204,7 +294,8 @@ class Vm:
 
 
 def expand(text: str) -> str:
-    return text.replace("@VERSION@", re.escape(VERSION))
+    return text.replace("@VERSION@", re.escape(VERSION)).replace("@REGISTRY@",
+                                                                 re.escape(GUEST_REGISTRY))
 
 
 def check_output(what: str, output: str, step: dict) -> None:
@@ -228,11 +319,20 @@ def run_case(case: dict, workdir: Path) -> None:
       ssh_ready: SECONDS        wait until SSH logins work
       ssh: CMD, expect: RE      run CMD over SSH as rancher
     `expect` may be a list of regexes (all must match); `reject: RE` must not match; `exit`
-    is the exit code wanted (0 by default).
+    is the exit code wanted (0 by default, `any`: not checked); `retry: SECONDS` runs an ssh
+    step again until it passes or SECONDS are over.
       powerdown: SECONDS        ACPI power button; QEMU must exit within SECONDS
       reboot: true              power off cleanly, then boot again on the same state disk
-    Every step may set `timeout` (seconds)."""
-    vm = Vm(workdir, memory=case.get("memory", 2048), cloud_config=case.get("cloud_config"))
+    Every step may set `timeout` (seconds).
+    `registry: [NAME, ...]` in a case starts a registry (see Registry) holding the images
+    dist/images/NAME.tar as corral/NAME:VERSION, reached by the guest at @REGISTRY@."""
+    registry = None
+    if case.get("registry"):
+        registry = Registry(workdir)
+        for name in case["registry"]:
+            registry.push(ROOT / "dist" / "images" / f"{name}.tar", f"corral/{name}:{VERSION}")
+    vm = Vm(workdir, memory=case.get("memory", 2048), cloud_config=case.get("cloud_config"),
+            registry=registry)
     try:
         vm.start()
         for step in case["steps"]:
@@ -247,10 +347,19 @@ def run_case(case: dict, workdir: Path) -> None:
             elif "ssh_ready" in step:
                 vm.wait_ssh(float(step["ssh_ready"]))
             elif "ssh" in step:
-                code, output = vm.ssh(step["ssh"], timeout)
-                if code != step.get("exit", 0):
-                    raise StepFailed(f"ssh `{step['ssh']}` exited {code}: {output}")
-                check_output(f"ssh `{step['ssh']}`", output, step)
+                # `retry: SECONDS`: run again (a new login each time) until the step passes.
+                deadline = time.monotonic() + float(step.get("retry", 0))
+                while True:
+                    try:
+                        code, output = vm.ssh(step["ssh"], timeout)
+                        if step.get("exit", 0) != "any" and code != step.get("exit", 0):
+                            raise StepFailed(f"ssh `{step['ssh']}` exited {code}: {output}")
+                        check_output(f"ssh `{step['ssh']}`", output, step)
+                        break
+                    except (StepFailed, subprocess.TimeoutExpired):
+                        if time.monotonic() >= deadline:
+                            raise
+                        time.sleep(2)
             elif "powerdown" in step:
                 vm.monitor("system_powerdown")
                 vm.wait_exit(float(step["powerdown"]))
@@ -263,3 +372,5 @@ def run_case(case: dict, workdir: Path) -> None:
                 raise StepFailed(f"unknown step {step}")
     finally:
         vm.stop()
+        if registry is not None:
+            registry.close()
