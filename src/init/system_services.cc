@@ -134,8 +134,8 @@ namespace {
 // The configured services of system scope, in start order (compose::plan_services: the
 // services of the merged configuration, the enabled services_include, the chosen console and
 // engine, minus rancher.disable). User-scope services belong to the user engine.
-std::vector<compose::Service> system_services(ServicesReport& report) {
-    config::LayerPaths paths;
+std::vector<compose::Service> system_services(const config::LayerPaths& paths,
+                                              ServicesReport& report) {
     auto loaded = config::load_config(paths);
     for (const auto& error : loaded.errors)
         report.problems.push_back("configuration: " + error);
@@ -174,7 +174,7 @@ bool made_container(const compose::UpResult& result) {
 ServicesReport bring_up_system_services(compose::ContainerEngine& engine,
                                         const BringUpOptions& options) {
     ServicesReport report;
-    std::vector<compose::Service> services = system_services(report);
+    std::vector<compose::Service> services = system_services(options.paths, report);
     std::map<std::string, const compose::Service*> by_name;
     for (const auto& service : services)
         by_name[service.name] = &service;

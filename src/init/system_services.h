@@ -9,6 +9,7 @@
 
 #include "compose/runner.h"
 #include "compose/service.h"
+#include "config/layers.h"
 
 #include "engine/engine.h"
 #include "image/store.h"
@@ -37,6 +38,8 @@ struct BringUpOptions {
     // The engine restarted within this boot and the services were up once already: a one-shot
     // that ran to success is not run again.
     bool again = false;
+    // Where the configuration layers and the repository cache are (tests: a temporary root).
+    config::LayerPaths paths{};
 };
 
 // Reads the configuration layers and the service repositories (as `ros service enable`
