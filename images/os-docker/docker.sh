@@ -29,6 +29,34 @@ if ! iptables -t nat -L -n >/dev/null 2>&1; then
     options="--iptables=false"
 fi
 
+# rancher.docker.tls: dockerd also listens on TCP and asks for client certificates, with the
+# arguments of rancher.docker.tls_args (--tlsverify, the files of /etc/docker/tls as
+# `ros tls generate -s` wrote them, -H=0.0.0.0:2376), as RancherOS did. /etc/docker is not on
+# the state disk: after a reboot the files are written again from the configuration, where
+# `ros tls generate` saved them (rancher.docker.ca_cert, server_cert, server_key).
+tls_args=""
+if [ "$(ros config get rancher.docker.tls 2>/dev/null)" = "true" ]; then
+    tls=/etc/docker/tls
+    mkdir -p "$tls"
+    # restore FILE KEY MODE: FILE from rancher.docker.KEY when it is missing.
+    restore() {
+        [ -s "$tls/$1" ] && return 0
+        value=$(ros config get "rancher.docker.$2" 2>/dev/null) || return 1
+        [ -n "$value" ] || return 1
+        (umask 077 && printf '%s\n' "$value" >"$tls/$1.tmp") &&
+            chmod "$3" "$tls/$1.tmp" && mv "$tls/$1.tmp" "$tls/$1"
+    }
+    if restore ca.pem ca_cert 0644 && restore server-cert.pem server_cert 0644 &&
+        restore server-key.pem server_key 0600; then
+        # A YAML list, one "- ARG" a line.
+        tls_args=$(ros config get rancher.docker.tls_args | sed -n "s/^- *//p" | tr -d "\"'")
+        echo "docker: TLS on (rancher.docker.tls_args)"
+    else
+        echo "docker: rancher.docker.tls is true but there is no server certificate" \
+            "(ros tls generate -s): listening on the unix socket only" >&2
+    fi
+fi
+
 preload=/var/lib/rancher/preload/docker
 if [ -d "$preload" ]; then
     (
@@ -45,4 +73,5 @@ if [ -d "$preload" ]; then
     ) &
 fi
 # shellcheck disable=SC2086
-exec dockerd -H unix:///var/run/docker.sock --group docker --data-root /var/lib/docker $options "$@"
+exec dockerd -H unix:///var/run/docker.sock --group docker --data-root /var/lib/docker $options \
+    $tls_args "$@"

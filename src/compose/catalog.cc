@@ -20,8 +20,12 @@ std::string trim_slash(std::string url) {
 }
 
 // Fetches a file of a URL repository into the cache; a failed fetch falls back to the cached
-// copy when there is one.
-ErrorOr<std::string> fetch_cached(const std::string& url, const std::string& cache_file) {
+// copy when there is one. `cached_only` reads the cached copy without fetching.
+ErrorOr<std::string> fetch_cached(const std::string& url, const std::string& cache_file,
+                                  bool cached_only) {
+    if (cached_only)
+        return TRY_CONTEXT(fs::read_file(cache_file, config::max_document_bytes),
+                           "the cached copy of " + url);
     auto fetched = config::http_get(url);
     if (fetched) {
         TRY(fs::mkdir_p(fs::dirname(cache_file)));
@@ -49,8 +53,10 @@ std::vector<std::string> gather(const std::vector<Catalog::Entry>& entries,
 
 }  // namespace
 
-Catalog Catalog::load(const config::Value& merged, const config::LayerPaths& paths) {
+Catalog Catalog::load(const config::Value& merged, const config::LayerPaths& paths,
+                      bool cached_only) {
     Catalog catalog;
+    catalog.cached_only_ = cached_only;
     const config::Value* rancher = merged.is_mapping() ? merged.find("rancher") : nullptr;
     const config::Value* repositories =
         rancher && rancher->is_mapping() ? rancher->find("repositories") : nullptr;
@@ -71,7 +77,8 @@ Catalog Catalog::load(const config::Value& merged, const config::LayerPaths& pat
         }
         if (config::is_http_url(url)) {
             entry.directory = fs::join(fs::join(paths.cache_dir, "repos"), name);
-            auto text = fetch_cached(url + "/index.yml", entry.directory + "/index.yml");
+            auto text =
+                fetch_cached(url + "/index.yml", entry.directory + "/index.yml", cached_only);
             if (!text) {
                 catalog.errors_.push_back("repository " + name + ": " + text.error().message());
                 continue;
@@ -120,7 +127,8 @@ ErrorOr<std::string> Catalog::read(const std::string& name) const {
             continue;
         std::string relative = name.substr(0, 1) + "/" + name + ".yml";
         if (config::is_http_url(entry.url))
-            return fetch_cached(entry.url + "/" + relative, fs::join(entry.directory, relative));
+            return fetch_cached(entry.url + "/" + relative, fs::join(entry.directory, relative),
+                                cached_only_);
         return fs::read_file(fs::join(entry.directory, relative), config::max_document_bytes);
     }
     return Error::not_found("no repository lists `" + name + "`");

@@ -17,8 +17,10 @@ namespace corral::compose {
 class Catalog {
   public:
     // Loads every configured repository; one that cannot be loaded is reported in `errors()`
-    // and left out.
-    static Catalog load(const config::Value& merged, const config::LayerPaths& paths);
+    // and left out. `cached_only`: URL repositories are read from the cache and never fetched
+    // (init at boot, before the network is up).
+    static Catalog load(const config::Value& merged, const config::LayerPaths& paths,
+                        bool cached_only = false);
 
     struct Entry {
         std::string repository;  // its name in rancher.repositories
@@ -38,6 +40,7 @@ class Catalog {
     ErrorOr<std::string> read(const std::string& name) const;
 
   private:
+    bool cached_only_ = false;
     std::vector<Entry> repositories_;
     std::vector<std::string> errors_;
 };

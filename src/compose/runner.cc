@@ -17,7 +17,8 @@ ErrorOr<UpResult> up_service(ContainerEngine& engine, const Service& service,
     if (existing) {
         const std::string& wanted = request.config.labels[std::string(hash_label)];
         // A container without our hash (made by something else) is not second-guessed.
-        bool changed = !existing->hash.empty() && existing->hash != wanted;
+        bool changed =
+            (!existing->hash.empty() && existing->hash != wanted) || existing->image_changed;
         bool recreate =
             options.force_recreate || service.rebuild == "always" || (service.remove && changed);
         if (recreate) {

@@ -1,8 +1,9 @@
 // Bringing services up on an engine, the way RancherOS did: a service's container is created
-// from container_request(), recreated when its definition changed (io.rancher.os.remove,
-// io.docker.compose.rebuild), started unless io.rancher.os.createonly, and waited for when
-// io.rancher.os.detach is false. The engine is reached through ContainerEngine, so the same
-// rules apply whether the caller holds the engine (init) or talks to it over its socket (ros).
+// from container_request(), recreated when its definition or its image changed
+// (io.rancher.os.remove, io.docker.compose.rebuild), started unless io.rancher.os.createonly, and
+// waited for when io.rancher.os.detach is false. The engine is reached through ContainerEngine, so
+// the same rules apply whether the caller holds the engine (init) or talks to it over its socket
+// (ros).
 #pragma once
 
 #include <optional>
@@ -21,6 +22,9 @@ struct ContainerStatus {
     std::string state;  // "created", "running", "exited", ...
     int exit_code = 0;
     std::string hash;  // its hash_label; empty when it has none
+    // Its image name now names another image than the one it was made from (a new boot
+    // medium, a pull): a removable service's container is made again from the new image.
+    bool image_changed = false;
     bool running() const { return state == "running" || state == "restarting"; }
 };
 

@@ -12,11 +12,13 @@
 
 #include "api/daemon.h"
 #include "base/boot_timeline.h"
+#include "base/fs.h"
 #include "base/log.h"
 #include "base/sys.h"
 #include "init/boot_media.h"
 #include "init/console.h"
 #include "init/kernel_modules.h"
+#include "init/service_engine.h"
 #include "init/system_services.h"
 
 namespace corral::init {
@@ -24,6 +26,8 @@ namespace corral::init {
 namespace {
 
 constexpr const char* kEngineLog = "/var/log/system-docker.log";
+// In /run (tmpfs): present once the services were brought up in this boot.
+constexpr const char* kServicesUpMarker = "/run/corral/services-up";
 
 // The engine process: run_daemon on a thread, this thread waiting for PID 1's SIGTERM. On it,
 // every container is stopped (rancher.shutdown_timeout) before the daemon is told to stop:
@@ -66,6 +70,10 @@ constexpr const char* kEngineLog = "/var/log/system-docker.log";
     daemon.handle_signals = false;
     daemon.stop_fd = stop_fd;
     daemon.engine.default_stop_timeout = 10;
+    // The bring-up decides about the service containers of the last boot (kept, started or
+    // made again) and then applies restart policies to the other containers: the engine
+    // starting them itself first would start old definitions only to replace them.
+    daemon.engine.restore_restart_policies = false;
     daemon.on_ready = [&](engine::Engine& engine, image::Store& store) {
         running_engine = &engine;
         (void)boot_timeline::record("engine ready");
@@ -75,11 +83,22 @@ constexpr const char* kEngineLog = "/var/log/system-docker.log";
         (void)boot_timeline::record("system images loaded");
         if (later_modules.joinable())
             later_modules.join();
-        auto report = bring_up_system_services(engine);
+        // A second bring-up in one boot (the engine process was restarted) finds the marker.
+        bool again = ::access(kServicesUpMarker, F_OK) == 0;
+        LocalEngine local(engine, store);
+        auto report = bring_up_system_services(local, BringUpOptions{.again = again});
+        for (const auto& note : report.notes)
+            log::info("services: " + note);
         for (const auto& problem : report.problems)
             console_line("warning: " + problem);
+        for (const auto& problem : restore_other_containers(engine))
+            console_line("warning: restart policy: " + problem);
         (void)boot_timeline::record("services up");
-        console_line("system services up: " + std::to_string(report.started.size()) + " started");
+        (void)fs::mkdir_p(fs::dirname(kServicesUpMarker));
+        (void)fs::write_file_atomic(kServicesUpMarker, "");
+        console_line("system services up: " + std::to_string(report.started.size()) + " started (" +
+                     std::to_string(report.made.size()) + " containers made, " +
+                     std::to_string(report.started.size() - report.made.size()) + " kept)");
     };
     ErrorOr<void> result;
     std::thread server([&] {

@@ -14,11 +14,12 @@
 #include "base/fs.h"
 #include "base/log.h"
 #include "base/sys.h"
+#include "compose/catalog.h"
 #include "compose/container.h"
-#include "compose/interpolate.h"
-#include "compose/order.h"
+#include "compose/plan.h"
 #include "compose/service.h"
 #include "config/layers.h"
+#include "engine/restart_policy.h"
 #include "nlohmann/json.hpp"
 
 namespace corral::init {
@@ -130,68 +131,50 @@ std::map<std::string, std::vector<std::string>> service_prerequisites(
 
 namespace {
 
-// One service: replace what an earlier boot left, create, start, and for a one-shot wait for
-// its exit. Returns the problem, or nothing when the service is up.
-std::optional<std::string> bring_up_one(engine::Engine& engine, const compose::Service& service) {
-    const std::string& name = service.name;
-    const std::string& container = service.request.name;
-    // Each boot runs the current definition: replace what an earlier boot left.
-    if (engine.resolve(container)) {
-        engine::RemoveOptions remove;
-        remove.force = true;
-        if (auto removed = engine.remove(container, remove); !removed)
-            return name + ": remove old container: " + removed.error().message();
-    }
-    // The same request `ros service up` sends, with its definition hash.
-    auto created = engine.create_container(compose::container_request(service));
-    if (!created)
-        return name + ": create: " + created.error().message();
-    if (service.createonly)
-        return std::nullopt;
-    if (auto started = engine.start(container); !started)
-        return name + ": start: " + started.error().message();
-    if (!service.detach) {
-        auto waited = engine.wait(container, engine::WaitCondition::not_running, {});
-        if (!waited)
-            return name + ": wait: " + waited.error().message();
-        if (waited->exit_code != 0)
-            return name + ": exited with " + std::to_string(waited->exit_code);
-    }
-    return std::nullopt;
-}
-
-}  // namespace
-
-ServicesReport bring_up_system_services(engine::Engine& engine) {
-    ServicesReport report;
-    auto loaded = config::load_config(config::LayerPaths{});
+// The configured services of system scope, in start order (compose::plan_services: the
+// services of the merged configuration, the enabled services_include, the chosen console and
+// engine, minus rancher.disable). User-scope services belong to the user engine.
+std::vector<compose::Service> system_services(const config::LayerPaths& paths,
+                                              ServicesReport& report) {
+    auto loaded = config::load_config(paths);
     for (const auto& error : loaded.errors)
         report.problems.push_back("configuration: " + error);
     for (const auto& problem : loaded.problems)
         report.problems.push_back("configuration: " + problem.to_string());
-    auto typed = loaded.typed();
-    auto environment = compose::environment_for(typed);
-
+    // Repositories as `ros service enable` read them; URL repositories from the cache, since
+    // the network is not up yet. A repository that cannot be read matters only when an
+    // enabled service is in it, and the plan then says so.
+    auto catalog = compose::Catalog::load(loaded.merged, paths, /*cached_only=*/true);
+    report.notes = catalog.errors();
+    auto plan = compose::plan_services(loaded.merged, catalog);
+    if (!plan) {
+        report.problems.push_back("services: " + plan.error().message());
+        return {};
+    }
+    for (const auto& warning : plan->warnings)
+        report.problems.push_back(warning);
     std::vector<compose::Service> services;
-    for (const auto& [name, definition] : typed.rancher.services) {
-        auto service = compose::parse_service(name, definition, environment);
-        if (!service) {
-            report.problems.push_back(name + ": " + service.error().message());
+    for (auto& service : plan->services) {
+        if (service.scope != compose::Scope::system)
             continue;
-        }
-        if (service->scope != compose::Scope::system) {
-            // User-scope services belong to the user engine.
-            continue;
-        }
-        if (service->request.name.empty())
-            service->request.name = name;
-        services.push_back(std::move(*service));
+        if (service.request.name.empty())
+            service.request.name = service.name;
+        services.push_back(std::move(service));
     }
-    auto order = compose::start_order(services);
-    if (!order) {
-        report.problems.push_back("services: " + order.error().message());
-        return report;
-    }
+    return services;
+}
+
+bool made_container(const compose::UpResult& result) {
+    return std::find(result.actions.begin(), result.actions.end(), "created") !=
+           result.actions.end();
+}
+
+}  // namespace
+
+ServicesReport bring_up_system_services(compose::ContainerEngine& engine,
+                                        const BringUpOptions& options) {
+    ServicesReport report;
+    std::vector<compose::Service> services = system_services(options.paths, report);
     std::map<std::string, const compose::Service*> by_name;
     for (const auto& service : services)
         by_name[service.name] = &service;
@@ -206,8 +189,9 @@ ServicesReport bring_up_system_services(engine::Engine& engine) {
     std::set<std::string> launched;
     std::vector<std::thread> workers;
     std::unique_lock lock(mutex);
-    while (done.size() < order->size()) {
-        for (const auto& name : *order) {
+    while (done.size() < services.size()) {
+        for (const auto& service : services) {
+            const std::string& name = service.name;
             if (launched.count(name))
                 continue;
             const auto& needs = prerequisites[name];
@@ -216,14 +200,23 @@ ServicesReport bring_up_system_services(engine::Engine& engine) {
                 continue;
             launched.insert(name);
             workers.emplace_back([&, name] {
-                auto problem = bring_up_one(engine, *by_name.at(name));
-                if (!problem)
+                // A container whose definition and image are unchanged is kept (started if
+                // the last boot left it stopped); a one-shot runs again on each boot, but not
+                // when the engine restarted within a boot.
+                compose::UpOptions up;
+                up.pull_missing = true;
+                up.dependency = options.again;
+                auto result = compose::up_service(engine, *by_name.at(name), up);
+                if (result)
                     (void)boot_timeline::record("service " + name + " up");
                 std::lock_guard guard(mutex);
-                if (problem)
-                    report.problems.push_back(std::move(*problem));
-                else
+                if (!result) {
+                    report.problems.push_back(result.error().message());
+                } else {
                     report.started.push_back(name);
+                    if (made_container(*result))
+                        report.made.push_back(name);
+                }
                 done.insert(name);
                 finished.notify_all();
             });
@@ -234,7 +227,36 @@ ServicesReport bring_up_system_services(engine::Engine& engine) {
     lock.unlock();
     for (auto& worker : workers)
         worker.join();
+    for (const auto& service : services)
+        report.containers.push_back(service.request.name);
     return report;
+}
+
+std::vector<std::string> restore_other_containers(engine::Engine& engine) {
+    std::vector<std::string> problems;
+    engine::ListOptions all;
+    all.all = true;
+    auto containers = engine.list(all);
+    if (!containers)
+        return {"list containers: " + containers.error().message()};
+    for (const auto& container : *containers) {
+        // A service container (made from a compose definition) is the bring-up's: one that
+        // is not configured any more stays as it is.
+        if (container.config.labels.count(std::string(compose::hash_label)))
+            continue;
+        const auto& state = container.state;
+        if (state.status == engine::Status::running || state.status == engine::Status::paused)
+            continue;
+        if (engine::should_restart_on_boot(container.host_config.restart_policy, state)) {
+            if (auto started = engine.start(container.id); !started)
+                problems.push_back(container.name + ": start: " + started.error().message());
+        } else if (container.host_config.auto_remove && state.status == engine::Status::exited) {
+            engine::RemoveOptions remove;
+            remove.remove_volumes = true;
+            (void)engine.remove(container.id, remove);
+        }
+    }
+    return problems;
 }
 
 }  // namespace corral::init

@@ -7,7 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "compose/runner.h"
 #include "compose/service.h"
+#include "config/layers.h"
 
 #include "engine/engine.h"
 #include "image/store.h"
@@ -19,8 +21,11 @@ namespace corral::init {
 std::vector<std::string> load_system_images(image::Store& store, const std::string& directory);
 
 struct ServicesReport {
-    std::vector<std::string> started;
-    std::vector<std::string> problems;  // "service: error", config problems
+    std::vector<std::string> started;     // services up (kept, started, or run to success)
+    std::vector<std::string> made;        // of them, those whose container was (re)created
+    std::vector<std::string> containers;  // the container names of the configured services
+    std::vector<std::string> problems;    // "service NAME: error", configuration problems
+    std::vector<std::string> notes;       // for the log only (unreadable repositories)
 };
 
 // The services of the set each service waits for: its dependencies (after, volumes_from,
@@ -29,12 +34,28 @@ struct ServicesReport {
 std::map<std::string, std::vector<std::string>> service_prerequisites(
     const std::vector<compose::Service>& services);
 
-// Reads the configuration layers and brings up the system-scope services, each as soon as
-// what it waits for is done (independent services in parallel): an existing container of the
-// same name is replaced, createonly services are only created, a detach=false service is
-// waited for before what comes after it. Each service's start goes to
-// the boot timeline ("service NAME up"). A failing service is reported and the others still
-// start.
-ServicesReport bring_up_system_services(engine::Engine& engine);
+struct BringUpOptions {
+    // The engine restarted within this boot and the services were up once already: a one-shot
+    // that ran to success is not run again.
+    bool again = false;
+    // Where the configuration layers and the repository cache are (tests: a temporary root).
+    config::LayerPaths paths{};
+};
+
+// Reads the configuration layers and the service repositories (as `ros service enable`
+// wrote them) and brings up the system-scope services of compose::plan_services, each as soon
+// as what it waits for is done (independent services in parallel), by compose::up_service: a
+// container whose definition and image are unchanged is kept (started when stopped), a
+// changed one is made again, createonly services are only created, a detach=false service
+// runs (each boot) and is waited for before what comes after it. Each service up goes to the
+// boot timeline ("service NAME up"). A failing service is reported and the others still start.
+ServicesReport bring_up_system_services(compose::ContainerEngine& engine,
+                                        const BringUpOptions& options);
+
+// What the engine does for its other containers when it starts (init turns that off so that
+// the services are not restarted before the bring-up decides about them): containers not made
+// from a service definition are started when their restart policy says so, exited --rm ones
+// removed. Returns one line per problem.
+std::vector<std::string> restore_other_containers(engine::Engine& engine);
 
 }  // namespace corral::init
