@@ -21,7 +21,7 @@ class BringUpTest : public engine::testing::EngineTest {
         EngineTest::SetUp();
         if (IsSkipped() || HasFatalFailure())
             return;
-        // This binary does not serve corral-shim; the lean one of the build does.
+        // The lean corral-shim of the build, as the booted engine uses.
         options_.shim_path = std::string(CORRAL_BINARY_DIR) + "/bin/corral-shim";
         if (::access(options_.shim_path.c_str(), X_OK) != 0)
             GTEST_SKIP() << "needs " << options_.shim_path
