@@ -1,17 +1,28 @@
 // `ros netconf`: what the network system service runs. Applies `rancher.network` (or
-// `rancher.defaults.network` when the user configured no interface): bonds, bridges and VLANs,
-// static addresses and gateways, MTUs, DNS; then runs busybox udhcpc for every DHCP interface
-// and stays with them, restarting one that dies. udhcpc calls back `ros netconf dhcp-event`,
-// which applies a lease. Links and addresses are changed with busybox `ip`.
+// `rancher.defaults.network` when the user configured no interface): bonds (options through
+// the bonding driver's sysfs files), bridges and VLANs, static addresses and gateways, MTUs,
+// DNS; runs busybox udhcpc for every DHCP interface, restarting one that dies. It then stays,
+// watching the configuration files: when the network settings change (cloud-init saved the
+// user data of this boot, `ros config set rancher.network...`), it applies them again and
+// starts or stops DHCP clients to match (the service's `io.rancher.os.reloadconfig`).
+// udhcpc calls back `ros netconf dhcp-event`, which applies a lease. Links and addresses are
+// changed with `ip` (busybox's in the system images).
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "base/fs.h"
@@ -85,7 +96,10 @@ std::vector<Link> list_links() {
     for (const auto& name : *names) {
         if (name == "lo" || name.starts_with("bonding_masters"))
             continue;
-        auto mac = fs::read_file("/sys/class/net/" + name + "/address", 256);
+        // A bond's member takes the bond's address: match it by its own.
+        auto mac = fs::read_file("/sys/class/net/" + name + "/bonding_slave/perm_hwaddr", 256);
+        if (!mac)
+            mac = fs::read_file("/sys/class/net/" + name + "/address", 256);
         std::string address = mac ? *mac : "";
         while (!address.empty() && (address.back() == '\n' || address.back() == ' '))
             address.pop_back();
@@ -103,12 +117,32 @@ struct Settings {
     config::NetworkConfig network;
     int dhcp_timeout = 10;
     std::vector<std::string> default_nameservers;
+    // `rancher.network` and `rancher.defaults.network` as merged: a change of either is a
+    // change of the settings.
+    config::Value source;
 };
+
+const config::Value* find_path(const config::Value& root,
+                               std::initializer_list<std::string_view> keys) {
+    const config::Value* value = &root;
+    for (auto key : keys) {
+        value = value->is_mapping() ? value->find(key) : nullptr;
+        if (!value)
+            return nullptr;
+    }
+    return value;
+}
 
 Settings load_settings(const Context& context) {
     config::LoadedConfig loaded = config::load_config(context.paths());
     config::CloudConfig typed = loaded.typed();
     Settings settings;
+    const config::Value* source = find_path(loaded.merged, {"rancher", "network"});
+    const config::Value* source_defaults =
+        find_path(loaded.merged, {"rancher", "defaults", "network"});
+    settings.source =
+        config::Value::sequence({source ? *source : config::Value::null(),
+                                 source_defaults ? *source_defaults : config::Value::null()});
     settings.network = typed.rancher.network;
     const config::NetworkConfig& defaults = typed.rancher.defaults.network;
     if (settings.network.interfaces.empty())
@@ -120,8 +154,42 @@ Settings load_settings(const Context& context) {
     return settings;
 }
 
-// Bonds, bridges and VLANs named by the configuration, created before addresses are set.
-void create_virtual_links(const Settings& settings) {
+// A new bond, its options written to the bonding driver's sysfs files (busybox `ip` takes none).
+// `mode` goes first: the driver takes it only while the bond has no member.
+void create_bond(const std::string& bond, const std::map<std::string, std::string>& options) {
+    if (!run_logged({"ip", "link", "add", bond, "type", "bond"}))
+        return;
+    std::vector<std::pair<std::string, std::string>> ordered;
+    for (const auto& option : options) {
+        if (option.first == "mode")
+            ordered.insert(ordered.begin(), option);
+        else
+            ordered.push_back(option);
+    }
+    for (const auto& [option, value] : ordered) {
+        if (option.empty() || option.find('/') != std::string::npos || option.starts_with(".")) {
+            warn("bond " + bond + ": `" + option + "` is not a bonding option");
+            continue;
+        }
+        std::string path = "/sys/class/net/" + bond + "/bonding/" + option;
+        if (auto written = write_in_place(path, value + "\n"); !written)
+            warn("bond " + bond + ": option " + option + "=" + value + ": " +
+                 written.error().message());
+    }
+}
+
+bool is_member_of(const std::string& link, const std::string& master) {
+    char target[4096];
+    std::string path = "/sys/class/net/" + link + "/master";
+    ssize_t length = ::readlink(path.c_str(), target, sizeof target - 1);
+    return length > 0 &&
+           fs::basename(std::string_view(target, static_cast<size_t>(length))) == master;
+}
+
+// Bonds, bridges and VLANs named by the configuration, created before addresses are set. A
+// link made here may itself be configured (a VLAN of a bond, put in a bridge), so the pass is
+// repeated while it makes new links.
+void create_virtual_links_once(const Settings& settings) {
     auto links = list_links();
     for (const auto& [key, interface] : settings.network.interfaces) {
         bool is_glob = key.find_first_of("*?[") != std::string::npos || key.starts_with("mac=");
@@ -130,21 +198,21 @@ void create_virtual_links(const Settings& settings) {
         for (const auto& link : links) {
             if (!net::interface_matches(key, interface.match, link.name, link.mac))
                 continue;
-            if (!interface.bond.empty()) {
+            if (!interface.bond.empty() && !is_member_of(link.name, interface.bond)) {
                 if (!link_exists(interface.bond)) {
-                    std::vector<std::string> add{"ip",           "link", "add",
-                                                 interface.bond, "type", "bond"};
-                    for (const auto& [option, value] : interface.bond_opts) {
-                        add.push_back(option);
-                        add.push_back(value);
+                    // The options of a bond are on its own entry (RancherOS) or on a member's.
+                    auto options = interface.bond_opts;
+                    for (const auto& [other_key, other] : settings.network.interfaces) {
+                        if (other_key == interface.bond)
+                            options.insert(other.bond_opts.begin(), other.bond_opts.end());
                     }
-                    run_logged(add);
+                    create_bond(interface.bond, options);
                 }
                 run_logged({"ip", "link", "set", link.name, "down"});
                 run_logged({"ip", "link", "set", link.name, "master", interface.bond});
             }
             if (!interface.bridge.empty() && interface.bridge != "true" &&
-                interface.bridge != "false") {
+                interface.bridge != "false" && !is_member_of(link.name, interface.bridge)) {
                 if (!link_exists(interface.bridge))
                     run_logged({"ip", "link", "add", interface.bridge, "type", "bridge"});
                 run_logged({"ip", "link", "set", link.name, "master", interface.bridge});
@@ -166,40 +234,74 @@ void create_virtual_links(const Settings& settings) {
     }
 }
 
+void create_virtual_links(const Settings& settings) {
+    for (int pass = 0; pass < 4; ++pass) {
+        size_t before = list_links().size();
+        create_virtual_links_once(settings);
+        if (list_links().size() == before)
+            break;
+    }
+}
+
 // Addresses, MTU, gateways of every link; returns the links that want DHCP.
-std::vector<std::string> configure_links(const Settings& settings) {
-    std::vector<std::string> dhcp;
-    std::set<std::string> configured;
+struct LinkMatch {
+    std::string link;
+    std::string key;
+    const config::InterfaceConfig* interface;
+};
+
+// The entry of each present link: the first entry that matches it wins (names before globs is
+// the user's order to choose).
+std::vector<LinkMatch> match_links(const Settings& settings) {
+    std::vector<LinkMatch> matches;
     for (const auto& link : list_links()) {
         for (const auto& [key, interface] : settings.network.interfaces) {
-            if (!net::interface_matches(key, interface.match, link.name, link.mac))
-                continue;
-            // The first entry that matches a link wins (names before globs is the user's
-            // order to choose).
-            if (!configured.insert(link.name).second)
+            if (net::interface_matches(key, interface.match, link.name, link.mac)) {
+                matches.push_back({link.name, key, &interface});
                 break;
-            run_shell_commands(interface.pre_up, "rancher.network.interfaces." + key + ".pre_up");
-            if (interface.mtu > 0)
-                run_logged({"ip", "link", "set", link.name, "mtu", std::to_string(interface.mtu)});
-            run_logged({"ip", "link", "set", link.name, "up"});
-            std::vector<std::string> addresses = interface.addresses;
-            if (!interface.address.empty())
-                addresses.insert(addresses.begin(), interface.address);
-            for (const auto& address : addresses)
-                run_logged({"ip", "addr", "replace", address, "dev", link.name});
-            if (!interface.gateway.empty())
-                run_logged({"ip", "route", "replace", "default", "via", interface.gateway, "dev",
-                            link.name});
-            if (!interface.gateway_ipv6.empty())
-                run_logged({"ip", "-6", "route", "replace", "default", "via",
-                            interface.gateway_ipv6, "dev", link.name});
-            if (interface.dhcp && interface.bond.empty() &&
-                (interface.bridge.empty() || interface.bridge == "true" ||
-                 interface.bridge == "false"))
-                dhcp.push_back(link.name);
-            run_shell_commands(interface.post_up, "rancher.network.interfaces." + key + ".post_up");
-            break;
+            }
         }
+    }
+    return matches;
+}
+
+// A bond's or a bridge's member gets its address through its master.
+bool wants_dhcp(const config::InterfaceConfig& interface) {
+    return interface.dhcp && interface.bond.empty() &&
+           (interface.bridge.empty() || interface.bridge == "true" || interface.bridge == "false");
+}
+
+std::vector<std::string> dhcp_links(const Settings& settings) {
+    std::vector<std::string> links;
+    for (const auto& match : match_links(settings)) {
+        if (wants_dhcp(*match.interface))
+            links.push_back(match.link);
+    }
+    return links;
+}
+
+std::vector<std::string> configure_links(const Settings& settings) {
+    std::vector<std::string> dhcp;
+    for (const auto& [link, key, interface] : match_links(settings)) {
+        std::string where = "rancher.network.interfaces." + key;
+        run_shell_commands(interface->pre_up, where + ".pre_up");
+        if (interface->mtu > 0)
+            run_logged({"ip", "link", "set", link, "mtu", std::to_string(interface->mtu)});
+        run_logged({"ip", "link", "set", link, "up"});
+        std::vector<std::string> addresses = interface->addresses;
+        if (!interface->address.empty())
+            addresses.insert(addresses.begin(), interface->address);
+        for (const auto& address : addresses)
+            run_logged({"ip", "addr", "replace", address, "dev", link});
+        if (!interface->gateway.empty())
+            run_logged(
+                {"ip", "route", "replace", "default", "via", interface->gateway, "dev", link});
+        if (!interface->gateway_ipv6.empty())
+            run_logged({"ip", "-6", "route", "replace", "default", "via", interface->gateway_ipv6,
+                        "dev", link});
+        if (wants_dhcp(*interface))
+            dhcp.push_back(link);
+        run_shell_commands(interface->post_up, where + ".post_up");
     }
     return dhcp;
 }
@@ -224,13 +326,21 @@ void write_resolv_conf(const config::DnsConfig& configured,
         warn(written.error().message());
 }
 
-volatile sig_atomic_t stop_requested = 0;
-
-void on_stop(int) {
-    stop_requested = 1;
+// udhcpc's event script: `ros netconf dhcp-event`.
+ErrorOr<void> write_dhcp_script() {
+    TRY(fs::mkdir_p(fs::dirname(kDhcpScript)));
+    return fs::write_file_atomic(kDhcpScript,
+                                 "#!/bin/sh\n# udhcpc's events, applied by ros (see ros netconf).\n"
+                                 "exec ros netconf dhcp-event \"$1\"\n",
+                                 0755);
 }
 
-ErrorOr<pid_t> start_udhcpc(const std::string& link, int timeout) {
+ErrorOr<Child> start_udhcpc(const std::string& link, int timeout) {
+    static bool script_written = false;
+    if (!script_written) {
+        TRY(write_dhcp_script());
+        script_written = true;
+    }
     char hostname[256] = {};
     ::gethostname(hostname, sizeof hostname - 1);
     SpawnOptions options;
@@ -245,12 +355,11 @@ ErrorOr<pid_t> start_udhcpc(const std::string& link, int timeout) {
         options.argv.push_back(std::string("hostname:") + hostname);
     }
     options.fds = {{1, STDERR_FILENO}, {2, STDERR_FILENO}};
-    auto child = TRY(spawn(options));
-    return child.pid();
+    return spawn(options);
 }
 
-int run_netconf(const Context& context) {
-    Settings settings = load_settings(context);
+// Everything but DHCP; returns the links that want DHCP.
+std::vector<std::string> apply_settings(const Settings& settings) {
     run_shell_commands(settings.network.pre_cmds, "rancher.network.pre_cmds");
     run_logged({"ip", "link", "set", "lo", "up"});
     create_virtual_links(settings);
@@ -258,65 +367,208 @@ int run_netconf(const Context& context) {
     if (dhcp.empty() || !settings.network.dns.nameservers.empty())
         write_resolv_conf(settings.network.dns, settings.default_nameservers, nullptr);
     run_shell_commands(settings.network.post_cmds, "rancher.network.post_cmds");
-    if (dhcp.empty()) {
-        std::fprintf(stderr, "ros: netconf: configured, no DHCP interface\n");
-        return 0;
-    }
+    return dhcp;
+}
 
-    if (auto made = fs::mkdir_p(fs::dirname(kDhcpScript)); !made)
-        return fail("netconf: " + made.error().message());
-    if (auto written = fs::write_file_atomic(
-            kDhcpScript,
-            "#!/bin/sh\n# udhcpc's events, applied by ros (see ros netconf).\n"
-            "exec ros netconf dhcp-event \"$1\"\n",
-            0755);
-        !written)
-        return fail("netconf: " + written.error().message());
+using Clock = std::chrono::steady_clock;
 
-    struct sigaction action {};
-    action.sa_handler = on_stop;
-    ::sigaction(SIGTERM, &action, nullptr);
-    ::sigaction(SIGINT, &action, nullptr);
+// The DHCP clients, one per link: running, or waiting to be started again.
+class DhcpClients {
+  public:
+    explicit DhcpClients(int timeout) : timeout_(timeout) {}
 
-    std::map<pid_t, std::string> running;
-    for (const auto& link : dhcp) {
-        auto pid = start_udhcpc(link, settings.dhcp_timeout);
-        if (!pid)
-            warn("udhcpc on " + link + ": " + pid.error().message());
-        else
-            running[*pid] = link;
-    }
-    std::fprintf(stderr, "ros: netconf: DHCP on %zu interface(s)\n", running.size());
-    // Stay with the DHCP clients: one that ends is started again after a pause.
-    while (!stop_requested && !running.empty()) {
-        int status = 0;
-        pid_t pid = ::waitpid(-1, &status, 0);
-        if (pid < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
+    void set_timeout(int timeout) { timeout_ = timeout; }
+
+    // Starts clients for new links, stops those of links that no longer want DHCP.
+    void match(const std::vector<std::string>& links) {
+        stop_others(links);
+        for (const auto& link : links) {
+            if (!clients_.count(link))
+                start(link, clients_[link]);
         }
-        auto found = running.find(pid);
-        if (found == running.end())
-            continue;
-        std::string link = found->second;
-        running.erase(found);
-        warn("udhcpc on " + link + " ended (status " + std::to_string(status) +
-             "); starting it again in 5 s");
-        for (int waited = 0; waited < 5 && !stop_requested; ++waited)
-            ::sleep(1);
-        if (stop_requested)
-            break;
-        auto again = start_udhcpc(link, settings.dhcp_timeout);
-        if (again)
-            running[*again] = link;
-        else
-            warn("udhcpc on " + link + ": " + again.error().message());
     }
-    for (const auto& [pid, link] : running)
-        ::kill(pid, SIGTERM);
-    for (size_t left = running.size(); left > 0; --left)
-        ::waitpid(-1, nullptr, 0);
+
+    // Stops the clients of links not named (udhcpc releases its lease and flushes the link's
+    // addresses as it ends: this goes before new static addresses are set).
+    void stop_others(const std::vector<std::string>& links) {
+        std::set<std::string> wanted(links.begin(), links.end());
+        for (auto it = clients_.begin(); it != clients_.end();) {
+            if (wanted.count(it->first)) {
+                ++it;
+                continue;
+            }
+            stop(it->second);
+            std::fprintf(stderr, "ros: netconf: DHCP on %s stopped\n", it->first.c_str());
+            it = clients_.erase(it);
+        }
+    }
+
+    // Descriptors to poll (a pidfd per running client) and the link of each.
+    std::vector<std::pair<int, std::string>> pidfds() const {
+        std::vector<std::pair<int, std::string>> fds;
+        for (const auto& [link, client] : clients_) {
+            if (client.child && client.child->pidfd() >= 0)
+                fds.emplace_back(client.child->pidfd(), link);
+        }
+        return fds;
+    }
+
+    // A client that ended is started again after a pause.
+    void reap(const std::string& link) {
+        auto found = clients_.find(link);
+        if (found == clients_.end() || !found->second.child)
+            return;
+        auto status = sys::waitpid(found->second.child->pid(), WNOHANG);
+        if (!status || !status->has_value())
+            return;
+        warn("udhcpc on " + link + " ended (status " + std::to_string((*status)->status) +
+             "); starting it again in 5 s");
+        found->second.child.reset();
+        found->second.restart_at = Clock::now() + std::chrono::seconds(5);
+    }
+
+    void restart_due() {
+        for (auto& [link, client] : clients_) {
+            if (!client.child && Clock::now() >= client.restart_at)
+                start(link, client);
+        }
+    }
+
+    // Milliseconds until the next restart is due; -1 when none is waiting.
+    int next_due_ms() const {
+        int next = -1;
+        for (const auto& [link, client] : clients_) {
+            if (client.child)
+                continue;
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(client.restart_at -
+                                                                              Clock::now());
+            int ms = static_cast<int>(std::max<int64_t>(left.count(), 0));
+            next = next < 0 ? ms : std::min(next, ms);
+        }
+        return next;
+    }
+
+    size_t size() const { return clients_.size(); }
+
+    void stop_all() {
+        for (auto& [link, client] : clients_)
+            stop(client);
+        clients_.clear();
+    }
+
+  private:
+    struct Client {
+        std::optional<Child> child;
+        Clock::time_point restart_at;
+    };
+
+    void start(const std::string& link, Client& client) {
+        auto child = start_udhcpc(link, timeout_);
+        if (child) {
+            client.child.emplace(std::move(*child));
+            return;
+        }
+        warn("udhcpc on " + link + ": " + child.error().message() + "; trying again in 5 s");
+        client.child.reset();
+        client.restart_at = Clock::now() + std::chrono::seconds(5);
+    }
+
+    static void stop(Client& client) {
+        if (!client.child)
+            return;
+        ::kill(client.child->pid(), SIGTERM);
+        (void)client.child->wait();
+        client.child.reset();
+    }
+
+    int timeout_;
+    std::map<std::string, Client> clients_;
+};
+
+// Watches the directories of the user's configuration layers for files written or removed.
+ErrorOr<UniqueFd> watch_config(const config::LayerPaths& paths) {
+    int fd = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    if (fd < 0)
+        return Error::from_errno("inotify_init1", errno);
+    UniqueFd watch(fd);
+    // cloud-init makes cloud-config.d when it first saves user data: make it now to watch it.
+    (void)fs::mkdir_p(paths.cloud_config_dir);
+    constexpr uint32_t kEvents =
+        IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE;
+    for (const auto& dir : {paths.cloud_config_dir, fs::dirname(paths.cloud_config_file)}) {
+        if (::inotify_add_watch(watch.get(), dir.c_str(), kEvents) < 0)
+            return Error::from_errno("inotify_add_watch", dir, errno);
+    }
+    return watch;
+}
+
+int run_netconf(const Context& context) {
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    ::sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
+    UniqueFd signals(::signalfd(-1, &stop_signals, SFD_CLOEXEC));
+    if (!signals)
+        return fail("netconf: signalfd: " + std::string(std::strerror(errno)));
+
+    Settings settings = load_settings(context);
+    DhcpClients clients(settings.dhcp_timeout);
+    clients.match(apply_settings(settings));
+    std::fprintf(stderr, "ros: netconf: configured, DHCP on %zu interface(s)\n", clients.size());
+
+    auto watch = watch_config(context.paths());
+    if (!watch)
+        warn("configuration changes will not apply until the service restarts: " +
+             watch.error().message());
+    // Files change in bursts (a save writes several): apply once they are quiet.
+    std::optional<Clock::time_point> reload_at;
+    for (;;) {
+        std::vector<pollfd> waits{{signals.get(), POLLIN, 0}};
+        if (watch)
+            waits.push_back({watch->get(), POLLIN, 0});
+        auto pidfds = clients.pidfds();
+        for (const auto& [fd, link] : pidfds)
+            waits.push_back({fd, POLLIN, 0});
+        int timeout = clients.next_due_ms();
+        if (reload_at) {
+            auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(*reload_at - Clock::now());
+            int ms = static_cast<int>(std::max<int64_t>(left.count(), 0));
+            timeout = timeout < 0 ? ms : std::min(timeout, ms);
+        }
+        int ready = ::poll(waits.data(), waits.size(), timeout);
+        if (ready < 0 && errno != EINTR)
+            return fail("netconf: poll: " + std::string(std::strerror(errno)));
+        if (ready > 0 && (waits[0].revents & POLLIN))
+            break;
+        if (watch && ready > 0 && (waits[1].revents & POLLIN)) {
+            char buffer[4096];
+            while (::read(watch->get(), buffer, sizeof buffer) > 0) {
+            }
+            reload_at = Clock::now() + std::chrono::milliseconds(300);
+        }
+        size_t first_pidfd = watch ? 2 : 1;
+        for (size_t i = 0; i < pidfds.size(); ++i) {
+            if (waits[first_pidfd + i].revents & (POLLIN | POLLHUP))
+                clients.reap(pidfds[i].second);
+        }
+        clients.restart_due();
+        if (reload_at && Clock::now() >= *reload_at) {
+            reload_at.reset();
+            Settings changed = load_settings(context);
+            if (changed.source == settings.source)
+                continue;
+            settings = std::move(changed);
+            std::fprintf(stderr, "ros: netconf: the network configuration changed; applying it\n");
+            clients.set_timeout(settings.dhcp_timeout);
+            clients.stop_others(dhcp_links(settings));
+            clients.match(apply_settings(settings));
+            std::fprintf(stderr, "ros: netconf: configured, DHCP on %zu interface(s)\n",
+                         clients.size());
+        }
+    }
+    clients.stop_all();
     return 0;
 }
 

@@ -140,8 +140,9 @@ class Vm:
     the human monitor listens on a unix socket (system_powerdown, quit)."""
 
     def __init__(self, workdir: Path, memory: int = 2048, cloud_config: str | None = None,
-                 registry: Registry | None = None):
+                 registry: Registry | None = None, nics: list[str] | None = None):
         self.workdir = workdir
+        self.nics = nics or []
         self.registry = registry
         self.memory = memory
         self.serial_log = workdir / "serial.log"
@@ -182,6 +183,11 @@ class Vm:
                if self.registry else ""),
             "-device", "virtio-net-pci,netdev=net0", "-device", "virtio-rng-pci",
         ]
+        # More network cards (eth1, eth2...), each on a user network of its own that the
+        # guest configures statically; `restrict=on` as everywhere.
+        for index, mac in enumerate(self.nics, start=1):
+            args += ["-netdev", f"user,id=net{index},restrict=on",
+                     "-device", f"virtio-net-pci,netdev=net{index},mac={mac}"]
         if self.cloud_config is not None:
             user_data = self.workdir / "user-data.yml"
             user_data.write_text(expand_cloud_config(self.cloud_config, self))
@@ -325,14 +331,15 @@ def run_case(case: dict, workdir: Path) -> None:
       reboot: true              power off cleanly, then boot again on the same state disk
     Every step may set `timeout` (seconds).
     `registry: [NAME, ...]` in a case starts a registry (see Registry) holding the images
-    dist/images/NAME.tar as corral/NAME:VERSION, reached by the guest at @REGISTRY@."""
+    dist/images/NAME.tar as corral/NAME:VERSION, reached by the guest at @REGISTRY@.
+    `nics: [MAC, ...]` adds a network card per MAC after eth0."""
     registry = None
     if case.get("registry"):
         registry = Registry(workdir)
         for name in case["registry"]:
             registry.push(ROOT / "dist" / "images" / f"{name}.tar", f"corral/{name}:{VERSION}")
     vm = Vm(workdir, memory=case.get("memory", 2048), cloud_config=case.get("cloud_config"),
-            registry=registry)
+            registry=registry, nics=case.get("nics"))
     try:
         vm.start()
         for step in case["steps"]:
