@@ -83,6 +83,14 @@ ErrorOr<void> write_in_place(const std::string& path, const std::string& text) {
     return {};
 }
 
+std::string read_sys_net(const std::string& link, const std::string& file) {
+    auto text = fs::read_file("/sys/class/net/" + link + "/" + file, 4096);
+    std::string value = text ? *text : "";
+    while (!value.empty() && (value.back() == '\n' || value.back() == ' '))
+        value.pop_back();
+    return value;
+}
+
 struct Link {
     std::string name;
     std::string mac;
@@ -97,12 +105,9 @@ std::vector<Link> list_links() {
         if (name == "lo" || name.starts_with("bonding_masters"))
             continue;
         // A bond's member takes the bond's address: match it by its own.
-        auto mac = fs::read_file("/sys/class/net/" + name + "/bonding_slave/perm_hwaddr", 256);
-        if (!mac)
-            mac = fs::read_file("/sys/class/net/" + name + "/address", 256);
-        std::string address = mac ? *mac : "";
-        while (!address.empty() && (address.back() == '\n' || address.back() == ' '))
-            address.pop_back();
+        std::string address = read_sys_net(name, "bonding_slave/perm_hwaddr");
+        if (address.empty())
+            address = read_sys_net(name, "address");
         links.push_back({name, address});
     }
     return links;
@@ -154,10 +159,53 @@ Settings load_settings(const Context& context) {
     return settings;
 }
 
-// A new bond, its options written to the bonding driver's sysfs files (busybox `ip` takes none).
-// `mode` goes first: the driver takes it only while the bond has no member.
-void create_bond(const std::string& bond, const std::map<std::string, std::string>& options) {
-    if (!run_logged({"ip", "link", "add", bond, "type", "bond"}))
+struct LinkMatch {
+    std::string link;
+    std::string key;
+    const config::InterfaceConfig* interface;
+};
+
+bool has_device(const std::string& link) {
+    auto present = sys::stat_if_exists("/sys/class/net/" + link + "/device");
+    return present && present->has_value();
+}
+
+// The entry of each present link. An entry named exactly as the link wins; otherwise the first
+// entry whose pattern matches (names before globs is the user's order to choose). `mac=`
+// selects network cards only: a bond, a bridge or a VLAN carries a card's address too.
+std::vector<LinkMatch> match_links(const Settings& settings) {
+    std::vector<LinkMatch> matches;
+    const auto& entries = settings.network.interfaces;
+    for (const auto& link : list_links()) {
+        const std::pair<std::string, config::InterfaceConfig>* chosen = nullptr;
+        for (const auto& entry : entries) {
+            const auto& [key, interface] = entry;
+            if ((interface.match.empty() ? key : interface.match) == link.name) {
+                chosen = &entry;
+                break;
+            }
+        }
+        for (size_t i = 0; !chosen && i < entries.size(); ++i) {
+            const auto& [key, interface] = entries[i];
+            std::string_view selector = interface.match.empty() ? key : interface.match;
+            if (selector.starts_with("mac=") && !has_device(link.name))
+                continue;
+            if (net::interface_matches(key, interface.match, link.name, link.mac))
+                chosen = &entries[i];
+        }
+        if (chosen)
+            matches.push_back({link.name, chosen->first, &chosen->second});
+    }
+    return matches;
+}
+
+// A bond ready for its first member: made when missing (loading the bonding driver makes a
+// `bond0` of its own), its options written to the driver's sysfs files (busybox `ip` takes
+// none) while it has no member, `mode` first, as the driver wants.
+void prepare_bond(const std::string& bond, const std::map<std::string, std::string>& options) {
+    if (!link_exists(bond) && !run_logged({"ip", "link", "add", bond, "type", "bond"}))
+        return;
+    if (!read_sys_net(bond, "bonding/slaves").empty())
         return;
     std::vector<std::pair<std::string, std::string>> ordered;
     for (const auto& option : options) {
@@ -186,49 +234,46 @@ bool is_member_of(const std::string& link, const std::string& master) {
            fs::basename(std::string_view(target, static_cast<size_t>(length))) == master;
 }
 
-// Bonds, bridges and VLANs named by the configuration, created before addresses are set. A
-// link made here may itself be configured (a VLAN of a bond, put in a bridge), so the pass is
+bool names_a_bridge(const std::string& bridge) {
+    return !bridge.empty() && bridge != "true" && bridge != "false";
+}
+
+// Bonds, bridges and VLANs named by the configuration, made before addresses are set. A link
+// made here may itself be configured (a VLAN of a bond, put in a bridge), so the pass is
 // repeated while it makes new links.
 void create_virtual_links_once(const Settings& settings) {
-    auto links = list_links();
     for (const auto& [key, interface] : settings.network.interfaces) {
-        bool is_glob = key.find_first_of("*?[") != std::string::npos || key.starts_with("mac=");
-        if (interface.bridge == "true" && !is_glob && !link_exists(key))
+        bool is_pattern = key.find_first_of("*?[") != std::string::npos || key.starts_with("mac=");
+        if (interface.bridge == "true" && !is_pattern && !link_exists(key))
             run_logged({"ip", "link", "add", key, "type", "bridge"});
-        for (const auto& link : links) {
-            if (!net::interface_matches(key, interface.match, link.name, link.mac))
+    }
+    for (const auto& [link, key, interface] : match_links(settings)) {
+        if (!interface->bond.empty() && !is_member_of(link, interface->bond)) {
+            // The options of a bond are on its own entry (RancherOS) or on a member's.
+            auto options = interface->bond_opts;
+            for (const auto& [other_key, other] : settings.network.interfaces) {
+                if (other_key == interface->bond)
+                    options.insert(other.bond_opts.begin(), other.bond_opts.end());
+            }
+            prepare_bond(interface->bond, options);
+            run_logged({"ip", "link", "set", link, "down"});
+            run_logged({"ip", "link", "set", link, "master", interface->bond});
+        }
+        if (names_a_bridge(interface->bridge) && !is_member_of(link, interface->bridge)) {
+            if (!link_exists(interface->bridge))
+                run_logged({"ip", "link", "add", interface->bridge, "type", "bridge"});
+            run_logged({"ip", "link", "set", link, "master", interface->bridge});
+        }
+        if (!interface->vlans.empty()) {
+            auto vlans = net::parse_vlans(interface->vlans, link);
+            if (!vlans) {
+                warn("rancher.network.interfaces." + key + ".vlans: " + vlans.error().message());
                 continue;
-            if (!interface.bond.empty() && !is_member_of(link.name, interface.bond)) {
-                if (!link_exists(interface.bond)) {
-                    // The options of a bond are on its own entry (RancherOS) or on a member's.
-                    auto options = interface.bond_opts;
-                    for (const auto& [other_key, other] : settings.network.interfaces) {
-                        if (other_key == interface.bond)
-                            options.insert(other.bond_opts.begin(), other.bond_opts.end());
-                    }
-                    create_bond(interface.bond, options);
-                }
-                run_logged({"ip", "link", "set", link.name, "down"});
-                run_logged({"ip", "link", "set", link.name, "master", interface.bond});
             }
-            if (!interface.bridge.empty() && interface.bridge != "true" &&
-                interface.bridge != "false" && !is_member_of(link.name, interface.bridge)) {
-                if (!link_exists(interface.bridge))
-                    run_logged({"ip", "link", "add", interface.bridge, "type", "bridge"});
-                run_logged({"ip", "link", "set", link.name, "master", interface.bridge});
-            }
-            if (!interface.vlans.empty()) {
-                auto vlans = net::parse_vlans(interface.vlans, link.name);
-                if (!vlans) {
-                    warn("rancher.network.interfaces." + key +
-                         ".vlans: " + vlans.error().message());
-                    continue;
-                }
-                for (const auto& vlan : *vlans) {
-                    if (!link_exists(vlan.name))
-                        run_logged({"ip", "link", "add", "link", link.name, "name", vlan.name,
-                                    "type", "vlan", "id", std::to_string(vlan.id)});
-                }
+            for (const auto& vlan : *vlans) {
+                if (!link_exists(vlan.name))
+                    run_logged({"ip", "link", "add", "link", link, "name", vlan.name, "type",
+                                "vlan", "id", std::to_string(vlan.id)});
             }
         }
     }
@@ -243,32 +288,9 @@ void create_virtual_links(const Settings& settings) {
     }
 }
 
-// Addresses, MTU, gateways of every link; returns the links that want DHCP.
-struct LinkMatch {
-    std::string link;
-    std::string key;
-    const config::InterfaceConfig* interface;
-};
-
-// The entry of each present link: the first entry that matches it wins (names before globs is
-// the user's order to choose).
-std::vector<LinkMatch> match_links(const Settings& settings) {
-    std::vector<LinkMatch> matches;
-    for (const auto& link : list_links()) {
-        for (const auto& [key, interface] : settings.network.interfaces) {
-            if (net::interface_matches(key, interface.match, link.name, link.mac)) {
-                matches.push_back({link.name, key, &interface});
-                break;
-            }
-        }
-    }
-    return matches;
-}
-
 // A bond's or a bridge's member gets its address through its master.
 bool wants_dhcp(const config::InterfaceConfig& interface) {
-    return interface.dhcp && interface.bond.empty() &&
-           (interface.bridge.empty() || interface.bridge == "true" || interface.bridge == "false");
+    return interface.dhcp && interface.bond.empty() && !names_a_bridge(interface.bridge);
 }
 
 std::vector<std::string> dhcp_links(const Settings& settings) {
@@ -280,6 +302,7 @@ std::vector<std::string> dhcp_links(const Settings& settings) {
     return links;
 }
 
+// Addresses, MTU, gateways of every link; returns the links that want DHCP.
 std::vector<std::string> configure_links(const Settings& settings) {
     std::vector<std::string> dhcp;
     for (const auto& [link, key, interface] : match_links(settings)) {

@@ -18,6 +18,9 @@ FIRST = """\
 rancher:
   network:
     interfaces:
+      # An entry named as the link wins over a pattern written before it.
+      "veth*":
+        mtu: 1450
       veth0:
         address: 10.50.0.2/24
         mtu: 1400
