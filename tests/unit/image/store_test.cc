@@ -192,6 +192,17 @@ TEST_F(StoreTest, RefusesArchivesThatLieOrEscape) {
     EXPECT_NE(loaded.error().message().find("does not match the diff id"), std::string::npos)
         << loaded.error().message();
 
+    // A trusted archive (the boot medium) takes the diff ids from its config: the same lie
+    // loads, and the layer is recorded under the config's diff id. Escapes are still refused
+    // below, whatever the trust.
+    UniqueFd trusted_fd = bytes_fd(testing::docker_archive({{lying, {"liar:1"}}}));
+    auto trusted = store_->load(trusted_fd.get(), {}, LoadOptions{.trusted = true});
+    ASSERT_TRUE(trusted) << trusted.error().message();
+    auto dirs = store_->layer_dirs(lying.id);
+    ASSERT_TRUE(dirs) << dirs.error().message();
+    ASSERT_EQ(dirs->size(), 2u);
+    EXPECT_EQ(*fs::read_file(fs::join((*dirs)[1], "etc/marker"), 100), "tampered");
+
     // manifest.json pointing outside the archive.
     std::string escape =
         TarBuilder()
