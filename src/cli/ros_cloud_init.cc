@@ -7,13 +7,18 @@
 // Problems are warnings on the service's log, in /var/log/cloud-init.log and on the console:
 // a broken cloud-config never stops the boot.
 #include <fcntl.h>
+#include <linux/cdrom.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <set>
+#include <sstream>
 
 #include "base/fs.h"
 #include "base/process.h"
@@ -38,6 +43,11 @@ struct CloudInitOptions {
 std::string read_label(const std::string& device) {
     auto fd = sys::open(device, O_RDONLY | O_NONBLOCK);
     if (!fd)
+        return {};
+    // An optical drive without a disc still reports a size; reading it fails after the
+    // kernel's retries, each logged on the console (slow on a serial console under TCG).
+    if (int status = ::ioctl(fd->get(), CDROM_DRIVE_STATUS, CDSL_CURRENT);
+        status == CDS_NO_DISC || status == CDS_TRAY_OPEN)
         return {};
     char block[512];
     // ISO 9660: the primary volume descriptor at 32 KiB, volume id at byte 40.
@@ -108,6 +118,49 @@ ErrorOr<void> enter_host_mounts() {
     return {};
 }
 
+// Whether reading a datasource needs the network: `url:`, and `cmdline` when the kernel
+// command line names a cloud-config-url. The others are disks and files.
+bool needs_network(const std::vector<std::string>& datasources) {
+    for (const auto& spec : datasources) {
+        if (spec.starts_with("url:"))
+            return true;
+        if (spec == "cmdline") {
+            auto cmdline = fs::read_file("/proc/cmdline", 1 << 16);
+            if (cmdline && cmdline->find("cloud-config-url=") != std::string::npos)
+                return true;
+        }
+    }
+    return false;
+}
+
+bool has_default_route() {
+    auto routes = fs::read_file("/proc/net/route", 1 << 20);
+    if (!routes)
+        return false;
+    std::istringstream lines(*routes);
+    std::string line;
+    std::getline(lines, line);  // the header
+    while (std::getline(lines, line)) {
+        std::istringstream fields(line);
+        std::string interface, destination;
+        if (fields >> interface >> destination && destination == "00000000")
+            return true;
+    }
+    return false;
+}
+
+// The cloud-init service no longer waits for the network service (most datasources are
+// disks): one that reads a URL waits here for a default route, as long as DHCP may take.
+bool wait_for_network(int seconds) {
+    for (int tenths = 0; tenths < seconds * 10; ++tenths) {
+        if (has_default_route())
+            return true;
+        timespec pause{0, 100'000'000};
+        ::nanosleep(&pause, nullptr);
+    }
+    return has_default_route();
+}
+
 class Reporter {
   public:
     explicit Reporter(const std::string& root) : root_(root) {}
@@ -167,6 +220,16 @@ void write_files_in_running_containers(const config::CloudConfig& config, Report
     for (const auto& container : containers) {
         if (container == "console" || container == "docker")
             continue;
+        // cloud-init starts beside the other services: one not started yet gets a moment.
+        for (int tries = 0; tries < 100; ++tries) {
+            auto state =
+                run({"system-docker", "inspect", "--format", "{{.State.Status}}", container});
+            if (!state || state->exit_code != 0 ||
+                !(state->out.starts_with("created") || state->out.starts_with("restarting")))
+                break;
+            timespec pause{0, 100'000'000};
+            ::nanosleep(&pause, nullptr);
+        }
         auto result = run({"system-docker", "exec", container, "ros", "cloud-init",
                            "--write-files-for", container});
         if (!result)
@@ -191,7 +254,16 @@ int run_cloud_init(const Context& context) {
             reporter.warning(warning);
     }
     config::LoadedConfig before = config::load_config(context.paths());
-    auto saved = config::save_user_data(context.paths(), before.typed().rancher.datasources);
+    config::CloudConfig typed_before = before.typed();
+    if (options.system && needs_network(typed_before.rancher.datasources)) {
+        int seconds = typed_before.rancher.network.dhcp_timeout > 0
+                          ? typed_before.rancher.network.dhcp_timeout
+                          : typed_before.rancher.defaults.network.dhcp_timeout;
+        // ros netconf gives DHCP this long, then tries again once.
+        if (!wait_for_network(std::max(seconds, 10) * 2))
+            reporter.warning("no default route yet; reading the network datasources anyway");
+    }
+    auto saved = config::save_user_data(context.paths(), typed_before.rancher.datasources);
     if (!saved) {
         reporter.warning("saving the user data: " + saved.error().message());
     } else {

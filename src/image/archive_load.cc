@@ -5,6 +5,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <thread>
+
 #include "base/fs.h"
 #include "base/sys.h"
 #include "image/digest.h"
@@ -88,7 +93,8 @@ struct PendingImage {
 
 }  // namespace
 
-ErrorOr<std::vector<LoadedImage>> Store::load(int fd, const ProgressSink& progress) {
+ErrorOr<std::vector<LoadedImage>> Store::load(int fd, const ProgressSink& progress,
+                                              const LoadOptions& options) {
     State& state = *state_;
     fs::TempDir work = TRY(fs::TempDir::create(state.temp_root(), "load"));
     std::string tree = work.path() + "/archive";
@@ -101,21 +107,27 @@ ErrorOr<std::vector<LoadedImage>> Store::load(int fd, const ProgressSink& progre
 
     LayerPins pins(state);
     std::vector<LoadedImage> loaded;
-    int blob_counter = 0;
+    std::atomic<int> blob_counter = 0;
+    // Layers may be added from two threads at once: progress lines one at a time.
+    std::mutex progress_mutex;
+    auto report = [&](ProgressRecord record) {
+        if (!progress)
+            return;
+        std::lock_guard lock(progress_mutex);
+        progress(record);
+    };
     auto add_layer = [&](int layer_fd, std::string_view digest, std::string media,
                          const std::string& diff_id) -> ErrorOr<void> {
         std::string shown = short_id(diff_id);
         struct stat st {};
         ::fstat(layer_fd, &st);
-        if (progress)
-            progress({shown, "Loading layer", 0, st.st_size, ""});
+        report({shown, "Loading layer", 0, st.st_size, ""});
         std::string file = work.path() + "/blob-" + std::to_string(++blob_counter);
         if (media.empty())
             media = sniff_layer_media_type(layer_fd);
         TRY(materialize(layer_fd, file));
-        TRY(state.ingest_layer(file, digest, media, diff_id, {}));
-        if (progress)
-            progress({shown, "Loading layer", st.st_size, st.st_size, ""});
+        TRY(state.ingest_layer(file, digest, media, diff_id, {}, options.trusted));
+        report({shown, "Loading layer", st.st_size, st.st_size, ""});
         return {};
     };
     auto finish = [&](const PendingImage& image) -> ErrorOr<void> {
@@ -130,6 +142,14 @@ ErrorOr<std::vector<LoadedImage>> Store::load(int fd, const ProgressSink& progre
     if (open_in_tree(tree, "manifest.json")) {
         std::string text = TRY(read_in_tree(tree, "manifest.json", max_manifest_size));
         auto entries = TRY(parse_archive_manifest(text));
+        std::vector<PendingImage> images;
+        // The layers the store lacks, each once (images of one archive share layers).
+        struct MissingLayer {
+            std::string path;
+            std::string diff_id;
+            off_t size = 0;
+        };
+        std::vector<MissingLayer> missing;
         for (const auto& entry : entries) {
             PendingImage image;
             image.config_json = TRY(read_in_tree(tree, entry.config, max_config_size));
@@ -145,14 +165,57 @@ ErrorOr<std::vector<LoadedImage>> Store::load(int fd, const ProgressSink& progre
             for (size_t i = 0; i < entry.layers.size(); ++i) {
                 const std::string& diff_id = config.diff_ids[i];
                 pins.pin(diff_id);
-                if (state.has_layer(diff_id))
+                if (state.has_layer(diff_id) ||
+                    std::any_of(missing.begin(), missing.end(), [&](const MissingLayer& layer) {
+                        return layer.diff_id == diff_id;
+                    }))
                     continue;
                 UniqueFd layer_fd = TRY_CONTEXT(open_in_tree(tree, entry.layers[i]),
                                                 "load: layer " + entry.layers[i]);
-                TRY(add_layer(layer_fd.get(), {}, {}, diff_id));
+                struct stat st {};
+                ::fstat(layer_fd.get(), &st);
+                missing.push_back({entry.layers[i], diff_id, st.st_size});
             }
-            TRY(finish(image));
+            images.push_back(std::move(image));
         }
+        // Decompressing, hashing and writing a layer is CPU-bound under emulation and waits
+        // on the disk otherwise: two layers at a time, the largest first.
+        std::sort(missing.begin(), missing.end(),
+                  [](const MissingLayer& a, const MissingLayer& b) { return a.size > b.size; });
+        std::atomic<size_t> next = 0;
+        std::mutex failure_mutex;
+        std::optional<Error> failure;
+        auto worker = [&] {
+            for (size_t index = next++; index < missing.size(); index = next++) {
+                {
+                    std::lock_guard lock(failure_mutex);
+                    if (failure)
+                        return;
+                }
+                const MissingLayer& layer = missing[index];
+                auto added = [&]() -> ErrorOr<void> {
+                    UniqueFd layer_fd =
+                        TRY_CONTEXT(open_in_tree(tree, layer.path), "load: layer " + layer.path);
+                    return add_layer(layer_fd.get(), {}, {}, layer.diff_id);
+                }();
+                if (!added) {
+                    std::lock_guard lock(failure_mutex);
+                    if (!failure)
+                        failure = added.release_error();
+                    return;
+                }
+            }
+        };
+        std::thread second;
+        if (missing.size() > 1)
+            second = std::thread(worker);
+        worker();
+        if (second.joinable())
+            second.join();
+        if (failure)
+            return std::move(*failure);
+        for (const auto& image : images)
+            TRY(finish(image));
         return loaded;
     }
 

@@ -352,6 +352,7 @@ ErrorOr<void> Unpacker::finish() {
 // reader to the tar reader, so the diff id is computed in the same pass.
 struct HashingSource {
     archive* outer = nullptr;
+    bool hash = true;
     Sha256 hasher;
     int64_t bytes = 0;
     char buffer[65536];
@@ -361,7 +362,8 @@ la_ssize_t read_uncompressed(archive*, void* context, const void** data) {
     auto* source = static_cast<HashingSource*>(context);
     la_ssize_t n = archive_read_data(source->outer, source->buffer, sizeof source->buffer);
     if (n > 0) {
-        source->hasher.update(source->buffer, static_cast<size_t>(n));
+        if (source->hash)
+            source->hasher.update(source->buffer, static_cast<size_t>(n));
         source->bytes += n;
     }
     *data = source->buffer;
@@ -405,6 +407,7 @@ ErrorOr<UnpackResult> unpack_layer(int fd, const std::string& target,
     int outer_status = archive_read_next_header(outer.get(), &outer_entry);
     HashingSource source;
     source.outer = outer.get();
+    source.hash = options.compute_diff_id;
     UnpackResult result;
     if (outer_status == ARCHIVE_EOF) {
         // A zero-byte layer: no entries.
@@ -442,11 +445,13 @@ ErrorOr<UnpackResult> unpack_layer(int fd, const std::string& target,
             return archive_failure(outer.get(), "layer");
         if (n == 0)
             break;
-        source.hasher.update(drain, static_cast<size_t>(n));
+        if (source.hash)
+            source.hasher.update(drain, static_cast<size_t>(n));
         source.bytes += n;
     }
     result.tar_size = source.bytes;
-    result.diff_id = source.hasher.digest();
+    if (source.hash)
+        result.diff_id = source.hasher.digest();
     result.size = unpacker.size();
     return result;
 }

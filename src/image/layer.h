@@ -24,6 +24,9 @@ struct UnpackOptions {
     bool preserve_ownership = true;
     uint64_t max_entries = 4'000'000;
     size_t max_path_length = 4096;
+    // Computes the diff id (SHA-256 of the uncompressed stream). Off only for layers of a
+    // trusted source whose diff id is known already (UnpackResult::diff_id stays empty).
+    bool compute_diff_id = true;
 };
 
 struct UnpackResult {

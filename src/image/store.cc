@@ -209,7 +209,7 @@ ErrorOr<LayerRecord> Store::State::ingest_layer(const std::string& blob_file,
                                                 std::string_view blob_digest,
                                                 std::string_view media_type,
                                                 std::string_view expected_diff_id,
-                                                const ProgressSink& progress) {
+                                                const ProgressSink& progress, bool trust_diff_id) {
     if (!expected_diff_id.empty() && has_layer(expected_diff_id))
         return read_layer(expected_diff_id);
     std::string digest(blob_digest);
@@ -223,11 +223,14 @@ ErrorOr<LayerRecord> Store::State::ingest_layer(const std::string& blob_file,
     UniqueFd fd = TRY(sys::open(blob_file, O_RDONLY));
     UnpackOptions unpack_options;
     unpack_options.allow_device_nodes = options.allow_device_nodes;
+    unpack_options.compute_diff_id = !(trust_diff_id && !expected_diff_id.empty());
     std::string shown = short_id(expected_diff_id.empty() ? digest : expected_diff_id);
     if (progress)
         progress({shown, "Extracting", 0, 0, ""});
     UnpackResult result =
         TRY_CONTEXT(unpack_layer(fd.get(), unpacked, unpack_options), "layer " + shown);
+    if (!unpack_options.compute_diff_id)
+        result.diff_id = std::string(expected_diff_id);
     if (!expected_diff_id.empty() && result.diff_id != expected_diff_id)
         return Error::invalid("layer " + shown + ": content digest " + result.diff_id +
                               " does not match the diff id " + std::string(expected_diff_id) +

@@ -92,6 +92,13 @@ struct LoadedImage {
     std::string id;                       // "sha256:<hex>"
     std::vector<std::string> references;  // familiar: "busybox:latest"; empty: untagged
 };
+struct LoadOptions {
+    // The archive is the system's own (the read-only boot medium the kernel and init came
+    // from): a layer's diff id is taken from the image config instead of being recomputed
+    // over its uncompressed bytes. Never for archives from clients or registries.
+    bool trusted = false;
+};
+
 // docker's lines for a load result: "Loaded image: busybox:latest" per reference, or
 // "Loaded image ID: sha256:..." for an untagged image.
 std::vector<std::string> load_messages(const std::vector<LoadedImage>& loaded);
@@ -161,8 +168,10 @@ class Store {
     std::vector<Image> list() const;
 
     // Loads a `docker save` archive (manifest.json, repositories) or an OCI image layout tar
-    // (oci-layout, index.json, blobs/) read from `fd` until end of file.
-    ErrorOr<std::vector<LoadedImage>> load(int fd, const ProgressSink& progress = {});
+    // (oci-layout, index.json, blobs/) read from `fd` until end of file. The layers not in
+    // the store yet are unpacked two at a time.
+    ErrorOr<std::vector<LoadedImage>> load(int fd, const ProgressSink& progress = {},
+                                           const LoadOptions& options = {});
     // Writes a docker-archive (manifest.json, repositories, <config hex>.json,
     // <layer>/layer.tar, OCI index.json/oci-layout too) of the named images to `out_fd`.
     // Names are references or ids; a repository name without a tag saves all its tags.

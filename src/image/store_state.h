@@ -62,10 +62,12 @@ struct Store::State {
     // Unpacks the blob file (anywhere under root, consumed: moved into blobs/) as the layer
     // `expected_diff_id` (when not empty), verifying it; reuses an existing layer.
     // `blob_digest` is the verified digest of the blob file, or empty to compute it.
+    // `trust_diff_id`: the layer comes from a trusted source (LoadOptions::trusted) and
+    // `expected_diff_id` is taken as its diff id without hashing the uncompressed stream.
     ErrorOr<LayerRecord> ingest_layer(const std::string& blob_file, std::string_view blob_digest,
                                       std::string_view media_type,
                                       std::string_view expected_diff_id,
-                                      const ProgressSink& progress);
+                                      const ProgressSink& progress, bool trust_diff_id = false);
 
     // Records the config (its digest is the id) and points `references` at it. All the
     // image's layers must be present.

@@ -1,12 +1,15 @@
 #include "init/block_devices.h"
 
 #include <fcntl.h>
+#include <linux/cdrom.h>
 #include <linux/netlink.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <climits>
 #include <cstring>
 
 #include "base/fs.h"
@@ -95,6 +98,11 @@ std::vector<std::string> list_block_devices(const std::string& sys_class_block) 
 
 ErrorOr<std::optional<FileSystemIdentity>> identify_device(const std::string& device_path) {
     auto fd = TRY(sys::open(device_path, O_RDONLY | O_NONBLOCK));
+    // An optical drive without a disc reports a size (QEMU's q35 has one): reading it fails
+    // after the kernel's retries, each logged on the console. Not an optical drive: ENOTTY.
+    if (int status = ::ioctl(fd.get(), CDROM_DRIVE_STATUS, CDSL_CURRENT);
+        status == CDS_NO_DISC || status == CDS_TRAY_OPEN)
+        return std::optional<FileSystemIdentity>();
     std::vector<uint8_t> head(kIdentifyBytes);
     size_t filled = 0;
     while (filled < head.size()) {

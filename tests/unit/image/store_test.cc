@@ -224,6 +224,32 @@ TEST_F(StoreTest, RefusesArchivesThatLieOrEscape) {
     EXPECT_EQ(*fs::list_dir(fs::join(root_, "images")), std::vector<std::string>{"retired"});
 }
 
+// A trusted archive (the boot medium) takes the diff ids from its image configs instead of
+// hashing the layers: a layer that does not match its diff id loads, recorded under the
+// config's diff id; the same archive untrusted is refused. Path escapes stay refused either way.
+TEST_F(StoreTest, TrustedLoadTakesDiffIdsFromTheConfig) {
+    TestImage lying = two_layer_image("trusted");
+    lying.layers[1] = TarBuilder().file("etc/marker", "tampered").finish();
+    std::string archive = testing::docker_archive({{lying, {"trusted:1"}}});
+    ASSERT_FALSE(load(archive));
+    UniqueFd fd = bytes_fd(archive);
+    auto trusted = store_->load(fd.get(), {}, LoadOptions{.trusted = true});
+    ASSERT_TRUE(trusted) << trusted.error().message();
+    ASSERT_EQ(trusted->size(), 1u);
+    EXPECT_EQ((*trusted)[0].id, lying.id);
+    auto dirs = store_->layer_dirs(lying.id);
+    ASSERT_TRUE(dirs) << dirs.error().message();
+    ASSERT_EQ(dirs->size(), 2u);
+    EXPECT_EQ(*fs::read_file(fs::join((*dirs)[1], "etc/marker"), 100), "tampered");
+
+    std::string hostile_layer =
+        TarBuilder().symlink("link", "/etc").file("link/corral-pwned", "x").finish();
+    TestImage hostile = testing::make_image({hostile_layer}, "hostile");
+    UniqueFd hostile_fd = bytes_fd(testing::docker_archive({{hostile, {"hostile:1"}}}));
+    EXPECT_FALSE(store_->load(hostile_fd.get(), {}, LoadOptions{.trusted = true}));
+    EXPECT_FALSE(*fs::exists("/etc/corral-pwned"));
+}
+
 TEST_F(StoreTest, SaveThenLoadRoundTripsIntoAnotherStore) {
     TestImage one = two_layer_image("one");
     TestImage two = two_layer_image("two");
