@@ -197,7 +197,7 @@ class SystemEngine {
             (void)boot_timeline::record("system images loaded");
             if (later_modules_.joinable())
                 later_modules_.join();
-            // A second bring-up in one boot (the engine process was restarted) finds the marker.
+            // A second bring-up in one boot (the daemon was restarted) finds the marker.
             bool again = ::access(kServicesUpMarker, F_OK) == 0;
             LocalEngine local(engine, store);
             auto report = bring_up_system_services(local, BringUpOptions{.again = again});
