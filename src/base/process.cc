@@ -8,19 +8,48 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
+#include "base/reaper.h"
 #include "base/sys.h"
 
 extern char** environ;
 
 namespace corral {
 
-ErrorOr<int> Child::wait() {
-    for (;;) {
-        auto result = TRY(sys::waitpid(pid_, 0));
-        if (result && result->exited())
-            return result->exit_code();
+Child::Child(Child&& other) noexcept
+    : pid_(std::exchange(other.pid_, 0)),
+      pidfd_(std::move(other.pidfd_)),
+      waited_(std::exchange(other.waited_, false)) {}
+
+Child& Child::operator=(Child&& other) noexcept {
+    if (this != &other) {
+        if (pid_ > 0 && !waited_)
+            reaper::forget(pid_);
+        pid_ = std::exchange(other.pid_, 0);
+        pidfd_ = std::move(other.pidfd_);
+        waited_ = std::exchange(other.waited_, false);
     }
+    return *this;
+}
+
+Child::~Child() {
+    if (pid_ > 0 && !waited_)
+        reaper::forget(pid_);
+}
+
+ErrorOr<int> Child::wait() {
+    auto result = TRY(reaper::wait(pid_, 0));
+    waited_ = true;
+    return result->exit_code();
+}
+
+ErrorOr<std::optional<int>> Child::try_wait() {
+    auto result = TRY(reaper::wait(pid_, WNOHANG));
+    if (!result)
+        return std::optional<int>();
+    waited_ = true;
+    return std::optional<int>(result->exit_code());
 }
 
 namespace {
@@ -98,11 +127,10 @@ ErrorOr<Child> spawn(const SpawnOptions& options) {
         envp = envp_storage.data();
     }
     auto error_pipe = TRY(sys::pipe());
-    pid_t pid = fork();
-    if (pid < 0)
-        return Error::from_errno("fork", options.argv[0], errno);
-    if (pid == 0)
+    auto forked = TRY_CONTEXT(reaper::fork_child(/*open_pidfd=*/true), options.argv[0]);
+    if (forked.pid == 0)
         exec_child(options, argv.data(), envp, error_pipe[1].get());
+    pid_t pid = forked.pid;
     error_pipe[1].reset();
     int child_errno = 0;
     ssize_t n;
@@ -110,11 +138,10 @@ ErrorOr<Child> spawn(const SpawnOptions& options) {
         n = read(error_pipe[0].get(), &child_errno, sizeof(child_errno));
     } while (n < 0 && errno == EINTR);
     if (n == sizeof(child_errno)) {
-        (void)sys::waitpid(pid, 0);
+        (void)reaper::wait(pid, 0);
         return Error::from_errno("exec", options.argv[0], child_errno);
     }
-    auto pidfd = sys::pidfd_open(pid);
-    return Child(pid, pidfd ? std::move(pidfd).release_value() : UniqueFd());
+    return Child(pid, std::move(forked.pidfd));
 }
 
 ErrorOr<RunResult> run(const std::vector<std::string>& argv, std::string_view input,

@@ -26,19 +26,27 @@ struct SpawnOptions {
     bool search_path = true;
 };
 
-// A spawned child. Destroying a Child that was not waited for leaves the process running
-// (the caller may hand it to a reaper); kill it explicitly where that is wrong.
+// A spawned child. Destroying a Child that was not waited for leaves the process running;
+// when the process-wide reaper runs (base/reaper.h), it then drops the child's status. Kill it
+// explicitly where leaving it running is wrong.
 class Child {
-public:
+  public:
     Child(pid_t pid, UniqueFd pidfd) : pid_(pid), pidfd_(std::move(pidfd)) {}
+    Child(Child&& other) noexcept;
+    Child& operator=(Child&& other) noexcept;
+    ~Child();
     pid_t pid() const { return pid_; }
+    // Readable once the child has exited; -1 if the kernel could not give one.
     int pidfd() const { return pidfd_.get(); }
     // Blocks until the child exits; returns its exit code (128+N for signal N).
     ErrorOr<int> wait();
+    // The exit code if the child has exited, nullopt while it runs.
+    ErrorOr<std::optional<int>> try_wait();
 
-private:
+  private:
     pid_t pid_;
     UniqueFd pidfd_;
+    bool waited_ = false;
 };
 
 ErrorOr<Child> spawn(const SpawnOptions& options);

@@ -14,8 +14,10 @@
 //   <exec_root>/containers/<id>/                  shim state, exit status, attach socket
 //   <exec_root>/crun/                             crun's --root
 //
-// The engine's own children (crun exec processes, ps for top, crun commands) are reaped with
-// waitpid on their pid: a process-wide reaper (PID 1) must leave them alone.
+// The engine's own children (crun exec processes, ps for top, crun commands, shims) are spawned
+// with base/process.h and waited for by pid through Child::wait. In PID 1, where the engine
+// runs on threads of init, the process-wide reaper (base/reaper.h) collects every child and
+// hands those statuses to their waiters; no code of the engine may call waitpid itself.
 #pragma once
 
 #include <cstdint>

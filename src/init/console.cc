@@ -33,7 +33,7 @@ void console_line(std::string_view message) {
     }
 }
 
-ErrorOr<pid_t> start_console_shell() {
+ErrorOr<Child> start_console_shell() {
     SpawnOptions options;
     options.argv = {"/usr/bin/busybox", "cttyhack", "/bin/sh", "-l"};
     options.env = std::vector<std::string>{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root",
@@ -41,8 +41,7 @@ ErrorOr<pid_t> start_console_shell() {
     options.fds = {{0, STDIN_FILENO}, {1, STDOUT_FILENO}, {2, STDERR_FILENO}};
     options.new_session = true;
     options.cwd.assign(1, '/');
-    auto child = TRY(spawn(options));
-    return child.pid();
+    return spawn(options);
 }
 
 }  // namespace corral::init

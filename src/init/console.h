@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "base/error.h"
+#include "base/process.h"
 
 namespace corral::init {
 
@@ -18,7 +19,7 @@ void attach_console();
 void console_line(std::string_view message);
 
 // Starts a shell on the console (busybox's cttyhack gives it the console as its controlling
-// terminal, for job control and ^C). Returns its pid.
-ErrorOr<pid_t> start_console_shell();
+// terminal, for job control and ^C).
+ErrorOr<Child> start_console_shell();
 
 }  // namespace corral::init

@@ -1,4 +1,5 @@
-// PID 1: the boot sequence of DESIGN.md ("How a machine boots"), then the supervisor loop.
+// PID 1: the boot sequence of DESIGN.md ("How a machine boots"), then the system engine on its
+// threads and the supervisor loop on this one.
 // Never throws, never exits: any failure ends in a recovery shell on the console.
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include "base/boot_timeline.h"
 #include "base/fs.h"
 #include "base/log.h"
+#include "base/reaper.h"
 #include "cli/entry.h"
 #include "init/boot_media.h"
 #include "init/boot_options.h"
@@ -166,6 +168,9 @@ int run_init() {
         console_line("fatal: " + supervisor.error().message());
         last_resort_shell();
     }
+    // After the supervisor blocked the signals it reads: from here on every child is reaped
+    // by the reaper's thread, and waited for only through it.
+    auto reaping = reaper::enable();
     Timeline timeline;
     timeline.add("init");
     BootState state;
@@ -179,6 +184,9 @@ int run_init() {
         pid1.keep_running("recovery shell", init::start_console_shell);
         pid1.run();
     }
+    if (!reaping)
+        console_line("warning: no reaper thread (" + reaping.error().message() +
+                     "): orphaned processes stay zombies");
     console_line("CorralOS " CORRAL_VERSION " started");
     timeline.add("started");
     if (state.options.recovery) {

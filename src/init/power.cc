@@ -1,11 +1,8 @@
 #include "init/power.h"
 
-#include <poll.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
-#include <sys/signalfd.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +11,7 @@
 #include <vector>
 
 #include "base/fs.h"
+#include "base/reaper.h"
 #include "base/sys.h"
 #include "init/console.h"
 
@@ -73,48 +71,6 @@ std::optional<PowerAction> power_action_for_program(std::string_view program) {
 
 namespace {
 
-// Reaps every exited child; returns whether `watched` (if not 0) was among them.
-bool reap_all(pid_t watched) {
-    bool seen = false;
-    for (;;) {
-        int status = 0;
-        pid_t pid = ::waitpid(-1, &status, WNOHANG);
-        if (pid <= 0)
-            return seen;
-        if (pid == watched)
-            seen = true;
-    }
-}
-
-// Waits until `done()` holds or the time runs out, waking on each SIGCHLD (read from PID 1's
-// signalfd; other signals read there during shutdown are dropped: the shutdown is under way).
-template <typename Done>
-bool wait_until(int signal_fd, int64_t timeout_ms, Done done) {
-    int64_t deadline = sys::monotonic_ns() + timeout_ms * 1'000'000;
-    for (;;) {
-        if (done())
-            return true;
-        int64_t left_ms = (deadline - sys::monotonic_ns()) / 1'000'000;
-        if (left_ms <= 0)
-            return false;
-        if (signal_fd < 0) {
-            ::poll(nullptr, 0, static_cast<int>(std::min<int64_t>(left_ms, 50)));
-            continue;
-        }
-        pollfd poll_fd{signal_fd, POLLIN, 0};
-        if (::poll(&poll_fd, 1, static_cast<int>(left_ms)) > 0) {
-            signalfd_siginfo info[16];
-            (void)!::read(signal_fd, info, sizeof(info));
-        }
-    }
-}
-
-bool no_children_left() {
-    reap_all(0);
-    int status = 0;
-    return ::waitpid(-1, &status, WNOHANG) < 0 && errno == ECHILD;
-}
-
 std::vector<std::string> mount_points_deepest_first() {
     std::vector<std::string> points;
     auto info = fs::read_file("/proc/self/mountinfo");
@@ -136,22 +92,13 @@ std::vector<std::string> mount_points_deepest_first() {
 
 void shut_down(const ShutdownPlan& plan) {
     console_line("CorralOS is going down for " + std::string(power_action_name(plan.action)));
-    if (plan.engine_pid > 0) {
-        ::kill(plan.engine_pid, SIGTERM);
-        bool engine_gone = false;
-        bool stopped = wait_until(plan.child_signal_fd,
-                                  int64_t(plan.engine_timeout_seconds) * 1000 + 2000, [&] {
-                                      engine_gone = engine_gone || reap_all(plan.engine_pid);
-                                      return engine_gone;
-                                  });
-        if (!stopped)
-            console_line("the system engine did not stop in time; killing it");
-    }
+    if (plan.stop_engine)
+        plan.stop_engine();
     ::kill(-1, SIGTERM);
-    if (!wait_until(plan.child_signal_fd, int64_t(plan.process_grace_seconds) * 1000,
-                    no_children_left)) {
+    if (!reaper::wait_for_no_children(int64_t(plan.process_grace_seconds) * 1000)) {
         ::kill(-1, SIGKILL);
-        wait_until(plan.child_signal_fd, 2000, no_children_left);
+        if (!reaper::wait_for_no_children(2000))
+            console_line("some processes did not end after SIGKILL");
     }
     ::sync();
     // Unmount deepest first; what stays busy is made read-only so the disk is clean.

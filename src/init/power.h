@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <optional>
 #include <string_view>
 
@@ -22,16 +23,14 @@ std::optional<PowerAction> power_action_for_program(std::string_view program);
 
 struct ShutdownPlan {
     PowerAction action = PowerAction::poweroff;
-    // The system engine, stopped first so it can stop its containers; 0 when none runs.
-    pid_t engine_pid = 0;
-    int engine_timeout_seconds = 60;  // rancher.shutdown_timeout
-    int process_grace_seconds = 3;    // between SIGTERM and SIGKILL for everything else
-    // A signalfd that reads SIGCHLD: waits wake on child exits instead of polling.
-    int child_signal_fd = -1;
+    // Stops the system engine (in this process) and its containers, first; bounded by itself.
+    std::function<void()> stop_engine;
+    int process_grace_seconds = 3;  // between SIGTERM and SIGKILL for everything else
 };
 
 // Stops everything, syncs, unmounts, and calls reboot(2). Does not return; if the reboot call
-// itself fails it halts the CPU loop-free by pausing forever (never a panic).
+// itself fails it halts the CPU loop-free by pausing forever (never a panic). Waits for the
+// other processes to end through the reaper (base/reaper.h), which must be enabled.
 [[noreturn]] void shut_down(const ShutdownPlan& plan);
 
 }  // namespace corral::init

@@ -7,7 +7,6 @@
 #include <sys/reboot.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sstream>
@@ -22,7 +21,8 @@ namespace corral::init {
 
 namespace {
 
-constexpr int kHandledSignals[] = {SIGCHLD, SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGPWR, SIGHUP};
+// SIGCHLD is not among them: the reaper's thread collects children with waitid.
+constexpr int kHandledSignals[] = {SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGPWR, SIGHUP};
 constexpr int64_t kProbeIntervalNs = 100'000'000;
 constexpr int64_t kProbeGiveUpNs = 600'000'000'000;
 // A child that dies faster than this after its start is restarted with a delay, so a crash
@@ -103,46 +103,57 @@ ErrorOr<std::unique_ptr<Supervisor>> Supervisor::create() {
     return supervisor;
 }
 
-void Supervisor::keep_running(std::string name, std::function<ErrorOr<pid_t>()> start) {
-    kept_.push_back(Kept{std::move(name), std::move(start)});
-    start_kept(kept_.back());
+void Supervisor::keep_running(std::string name, std::function<ErrorOr<Child>()> start) {
+    Kept& kept = kept_.emplace_back();
+    kept.name = std::move(name);
+    kept.start = std::move(start);
+    start_kept(kept);
+}
+
+ErrorOr<void> Supervisor::watch(int fd, std::function<void()> handler) {
+    TRY(epoll_add(epoll_.get(), fd));
+    watches_[fd] = std::move(handler);
+    return {};
+}
+
+void Supervisor::unwatch(int fd) {
+    if (watches_.erase(fd))
+        ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
 }
 
 void Supervisor::start_kept(Kept& kept) {
     kept.last_start_ns = sys::monotonic_ns();
-    auto pid = kept.start();
-    if (!pid) {
-        console_line("cannot start " + kept.name + ": " + pid.error().message());
-        kept.pid = 0;
+    auto child = kept.start();
+    if (!child) {
+        console_line("cannot start " + kept.name + ": " + child.error().message());
         arm_timer(restart_timer_.get(), kQuickDeathNs, 0);
         return;
     }
-    kept.pid = *pid;
+    int pidfd = child->pidfd();
+    kept.child.emplace(std::move(*child));
+    auto watched = pidfd >= 0 ? watch(pidfd, [this, &kept] { kept_exited(kept); })
+                              : ErrorOr<void>(Error::internal("no pidfd"));
+    if (!watched)
+        console_line("cannot watch " + kept.name +
+                     " (it will not be restarted): " + watched.error().message());
 }
 
-void Supervisor::reap() {
-    bool restart_later = false;
-    for (;;) {
-        int status = 0;
-        pid_t pid = ::waitpid(-1, &status, WNOHANG);
-        if (pid <= 0)
-            break;
-        for (auto& kept : kept_) {
-            if (kept.pid != pid)
-                continue;
-            kept.pid = 0;
-            ++kept.restarts;
-            sys::WaitResult result{pid, status};
-            console_line(kept.name + " exited with " + std::to_string(result.exit_code()) +
-                         "; restarting it");
-            if (sys::monotonic_ns() - kept.last_start_ns < kQuickDeathNs)
-                restart_later = true;
-            else
-                start_kept(kept);
-        }
-    }
-    if (restart_later)
+void Supervisor::kept_exited(Kept& kept) {
+    if (!kept.child)
+        return;
+    auto exit_code = kept.child->try_wait();
+    if (exit_code && !*exit_code)
+        return;  // still running: a stale event of a reused descriptor number
+    unwatch(kept.child->pidfd());
+    kept.child.reset();
+    ++kept.restarts;
+    std::string how = exit_code ? "exited with " + std::to_string(**exit_code)
+                                : "is gone (" + exit_code.error().message() + ")";
+    console_line(kept.name + " " + how + "; restarting it");
+    if (sys::monotonic_ns() - kept.last_start_ns < kQuickDeathNs)
         arm_timer(restart_timer_.get(), kQuickDeathNs, 0);
+    else
+        start_kept(kept);
 }
 
 void Supervisor::handle_signals() {
@@ -151,13 +162,9 @@ void Supervisor::handle_signals() {
     if (n <= 0)
         return;
     for (size_t i = 0; i < static_cast<size_t>(n) / sizeof(info[0]); ++i) {
-        int signal_number = static_cast<int>(info[i].ssi_signo);
-        if (signal_number == SIGCHLD)
-            continue;  // reaped below for all of them at once
-        if (auto action = power_action_for_signal(signal_number))
+        if (auto action = power_action_for_signal(static_cast<int>(info[i].ssi_signo)))
             shut_down_for(*action);
     }
-    reap();
 }
 
 void Supervisor::open_power_buttons() {
@@ -171,7 +178,10 @@ void Supervisor::open_power_buttons() {
         if (!name || !name->starts_with("Power Button"))
             continue;
         auto fd = sys::open("/dev/input/" + entry, O_RDONLY | O_NONBLOCK);
-        if (!fd || !epoll_add(epoll_.get(), fd->get()))
+        if (!fd)
+            continue;
+        int button = fd->get();
+        if (!watch(button, [this, button] { handle_power_button(button); }))
             continue;
         power_buttons_.push_back(std::move(*fd));
     }
@@ -209,12 +219,8 @@ void Supervisor::run_probes() {
 void Supervisor::shut_down_for(PowerAction action) {
     ShutdownPlan plan;
     plan.action = action;
-    plan.engine_timeout_seconds = shutdown_timeout_seconds_;
-    plan.child_signal_fd = signals_.get();
-    for (const auto& kept : kept_) {
-        if (kept.name == engine_name_)
-            plan.engine_pid = kept.pid;
-    }
+    if (engine_stopper_)
+        plan.stop_engine = [this] { engine_stopper_(shutdown_timeout_seconds_); };
     shut_down(plan);
 }
 
@@ -238,11 +244,12 @@ void Supervisor::run() {
                 uint64_t expirations = 0;
                 (void)!::read(fd, &expirations, sizeof(expirations));
                 for (auto& kept : kept_) {
-                    if (kept.pid == 0)
+                    if (!kept.child)
                         start_kept(kept);
                 }
-            } else {
-                handle_power_button(fd);
+            } else if (auto found = watches_.find(fd); found != watches_.end()) {
+                auto handler = found->second;  // it may unwatch itself
+                handler();
             }
         }
     }

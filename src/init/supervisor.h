@@ -1,17 +1,23 @@
-// PID 1's event loop: reaps every child, restarts the system engine and the console shell when
-// they die, turns signals and the ACPI power button into an orderly shutdown, and records
-// when sshd and the user engine become ready. Waits on epoll; never sleeps, never returns.
+// PID 1's event loop: restarts the console shell when it dies, turns signals and the ACPI power
+// button into an orderly shutdown, runs what the system engine asks for on its descriptors, and
+// records when sshd and the user engine become ready. Waits on epoll; never sleeps, never
+// returns. Children are reaped by the process-wide reaper (base/reaper.h): a kept child is
+// watched through its pidfd.
 #pragma once
 
 #include <sys/types.h>
 
 #include <functional>
+#include <list>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/error.h"
 #include "base/fd.h"
+#include "base/process.h"
 #include "init/power.h"
 
 namespace corral::init {
@@ -33,11 +39,17 @@ class Supervisor {
     // Blocks the signals PID 1 reads (call before starting any child) and opens the signalfd.
     static ErrorOr<std::unique_ptr<Supervisor>> create();
 
-    // A child restarted by `start` whenever it exits (the system engine, the console shell).
+    // A child restarted by `start` whenever it exits (the console shell, a recovery shell).
     // `start` runs once now.
-    void keep_running(std::string name, std::function<ErrorOr<pid_t>()> start);
-    // The child that shutdown stops first, waiting rancher.shutdown_timeout for it.
-    void set_engine_name(std::string name) { engine_name_ = std::move(name); }
+    void keep_running(std::string name, std::function<ErrorOr<Child>()> start);
+    // Runs `handler` on the supervisor's thread whenever `fd` is readable, until unwatch(fd).
+    ErrorOr<void> watch(int fd, std::function<void()> handler);
+    void unwatch(int fd);
+    // Stops the system engine (its containers within the timeout, then its API) at shutdown,
+    // before everything else is killed; returns when done or when its own time is up.
+    void set_engine_stopper(std::function<void(int timeout_seconds)> stop) {
+        engine_stopper_ = std::move(stop);
+    }
     void add_probe(ReadinessProbe probe) { probes_.push_back(std::move(probe)); }
     void set_shutdown_timeout(int seconds) { shutdown_timeout_seconds_ = seconds; }
 
@@ -47,13 +59,13 @@ class Supervisor {
     Supervisor() = default;
     struct Kept {
         std::string name;
-        std::function<ErrorOr<pid_t>()> start;
-        pid_t pid = 0;
+        std::function<ErrorOr<Child>()> start;
+        std::optional<Child> child;
         int restarts = 0;
         int64_t last_start_ns = 0;
     };
     void start_kept(Kept& kept);
-    void reap();
+    void kept_exited(Kept& kept);
     void handle_signals();
     void handle_power_button(int fd);
     void run_probes();
@@ -65,9 +77,10 @@ class Supervisor {
     UniqueFd probe_timer_;
     UniqueFd restart_timer_;
     std::vector<UniqueFd> power_buttons_;
-    std::vector<Kept> kept_;
+    std::list<Kept> kept_;  // stable addresses: watch handlers refer to them
+    std::map<int, std::function<void()>> watches_;
     std::vector<ReadinessProbe> probes_;
-    std::string engine_name_;
+    std::function<void(int)> engine_stopper_;
     int shutdown_timeout_seconds_ = 60;
     int64_t probes_started_ns_ = 0;
 };

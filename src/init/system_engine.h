@@ -1,6 +1,7 @@
-// The system side of boot: the system engine (a child of PID 1, so PID 1 alone reaps the
-// orphans while the engine waits for its own children), the system services it runs, and the
-// readiness probes of the boot timeline.
+// The system side of boot: the system engine, which runs inside PID 1 on threads of its own
+// (PID 1's reaper, base/reaper.h, gives the engine the exit statuses of its own children and
+// collects every orphan), the system services it brings up, and the readiness probes of the
+// boot timeline.
 #pragma once
 
 #include "init/boot_options.h"
@@ -11,9 +12,10 @@ namespace corral::init {
 // Where the system engine listens.
 inline constexpr const char* kSystemEngineSocket = "/var/run/system-docker.sock";
 
-// Starts the system engine and the system services under `supervisor`, and registers the
-// readiness probes (engine, sshd, user engine). Without an engine in this build, starts a
-// console shell instead so the machine stays usable.
+// Starts the system engine (which brings up the system services once its API answers), hands
+// `supervisor` the way to stop it at shutdown, keeps the rancher.autologin console shell
+// running, and registers the readiness probes (sshd, user engine). When the engine cannot run,
+// the console gets a recovery shell so the machine stays usable.
 void start_system(Supervisor& supervisor, const BootOptions& options);
 
 }  // namespace corral::init

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "base/fs.h"
+#include "base/reaper.h"
 #include "base/sys.h"
 #include "runtime/runtime.h"
 
@@ -29,9 +30,8 @@ std::string join_lower(const std::vector<std::string>& dirs) {
 // short without touching the (multithreaded) caller's working directory.
 ErrorOr<void> mount_in_directory(const std::string& directory, const std::string& target,
                                  const std::string& data) {
-    pid_t pid = ::fork();
-    if (pid < 0)
-        return Error::from_errno("fork", "overlay mount", errno);
+    // Through the reaper: in PID 1 a plain fork's child could be reaped as an orphan first.
+    pid_t pid = TRY_CONTEXT(reaper::fork_child(/*open_pidfd=*/false), "overlay mount").pid;
     if (pid == 0) {
         // Only system calls until _exit.
         if (::chdir(directory.c_str()) < 0)
@@ -40,7 +40,7 @@ ErrorOr<void> mount_in_directory(const std::string& directory, const std::string
             ::_exit(errno & 0xff);
         ::_exit(0);
     }
-    auto result = TRY(sys::waitpid(pid, 0));
+    auto result = TRY(reaper::wait(pid, 0));
     if (!result || !WIFEXITED(result->status))
         return Error::internal("overlay mount helper died");
     int child_errno = WEXITSTATUS(result->status);

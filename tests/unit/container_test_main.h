@@ -3,16 +3,20 @@
 // spare one, as `<this binary> corral-shim --...`), and as root it moves into a private mount
 // namespace with cgroup2 on /sys/fs/cgroup before any thread exists, so the tests never
 // disturb the host. Tests that need the namespace check CORRAL_ENGINE_TEST_NAMESPACE and skip
-// without it.
+// without it. CORRAL_TEST_PID1_REAPER=1 runs the tests as the engine runs in PID 1: this
+// process becomes a child subreaper (orphans of its children come to it) and base/reaper's
+// thread reaps every child.
 #pragma once
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
 
+#include "base/reaper.h"
 #include "cli/entry.h"
 #include "runtime/host_mode.h"
 
@@ -28,6 +32,13 @@ inline int container_test_main(int argc, char** argv) {
                          entered.error().message().c_str());
         else
             ::setenv("CORRAL_ENGINE_TEST_NAMESPACE", "1", 1);
+    }
+    if (const char* reaping = ::getenv("CORRAL_TEST_PID1_REAPER"); reaping && *reaping == '1') {
+        auto enabled = corral::reaper::enable();
+        if (::prctl(PR_SET_CHILD_SUBREAPER, 1) < 0 || enabled.is_error()) {
+            std::fprintf(stderr, "CORRAL_TEST_PID1_REAPER: cannot reap as PID 1 does\n");
+            return 1;
+        }
     }
     ::testing::InitGoogleTest(&argc, argv);
     return RUN_ALL_TESTS();
