@@ -1,6 +1,7 @@
 #include "init/boot_options.h"
 
 #include "config/cmdline.h"
+#include "config/layers.h"
 #include "config/model.h"
 
 namespace corral::init {
@@ -49,6 +50,12 @@ BootOptions parse_boot_options(std::string_view command_line) {
             options.unknown_keys.push_back(word);
     }
     return options;
+}
+
+int configured_shutdown_timeout(int fallback) {
+    auto loaded = config::load_config(config::LayerPaths{});
+    int seconds = loaded.typed().rancher.shutdown_timeout;
+    return seconds > 0 && seconds <= kMaxSeconds ? seconds : fallback;
 }
 
 }  // namespace corral::init

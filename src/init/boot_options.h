@@ -40,4 +40,9 @@ struct BootOptions {
 // the defaults.
 BootOptions parse_boot_options(std::string_view command_line);
 
+// rancher.shutdown_timeout of the merged configuration (os-config, cloud-config files, kernel
+// command line) as it is now: the user may have set it after boot. `fallback` when the value is
+// missing or out of range.
+int configured_shutdown_timeout(int fallback);
+
 }  // namespace corral::init

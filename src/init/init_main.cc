@@ -176,7 +176,9 @@ int run_init() {
     BootState state;
     auto booted = boot(state, timeline);
     init::Supervisor& pid1 = **supervisor;
-    pid1.set_shutdown_timeout(state.options.shutdown_timeout_seconds);
+    pid1.set_shutdown_timeout([booted_with = state.options.shutdown_timeout_seconds] {
+        return init::configured_shutdown_timeout(booted_with);
+    });
     if (!booted) {
         init::attach_console();
         console_line("boot failed: " + booted.error().message());

@@ -23,6 +23,8 @@ namespace {
 
 // SIGCHLD is not among them: the reaper's thread collects children with waitid.
 constexpr int kHandledSignals[] = {SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGPWR, SIGHUP};
+// rancher.shutdown_timeout when nobody said otherwise (os-config.yml says the same).
+constexpr int kDefaultShutdownSeconds = 60;
 constexpr int64_t kProbeIntervalNs = 100'000'000;
 constexpr int64_t kProbeGiveUpNs = 600'000'000'000;
 // A child that dies faster than this after its start is restarted with a delay, so a crash
@@ -220,7 +222,9 @@ void Supervisor::shut_down_for(PowerAction action) {
     ShutdownPlan plan;
     plan.action = action;
     if (engine_stopper_)
-        plan.stop_engine = [this] { engine_stopper_(shutdown_timeout_seconds_); };
+        plan.stop_engine = [this] {
+            engine_stopper_(shutdown_timeout_ ? shutdown_timeout_() : kDefaultShutdownSeconds);
+        };
     shut_down(plan);
 }
 

@@ -51,7 +51,11 @@ class Supervisor {
         engine_stopper_ = std::move(stop);
     }
     void add_probe(ReadinessProbe probe) { probes_.push_back(std::move(probe)); }
-    void set_shutdown_timeout(int seconds) { shutdown_timeout_seconds_ = seconds; }
+    // rancher.shutdown_timeout, asked for when the shutdown begins (the configuration may have
+    // changed since boot).
+    void set_shutdown_timeout(std::function<int()> seconds) {
+        shutdown_timeout_ = std::move(seconds);
+    }
 
     [[noreturn]] void run();
 
@@ -81,7 +85,7 @@ class Supervisor {
     std::map<int, std::function<void()>> watches_;
     std::vector<ReadinessProbe> probes_;
     std::function<void(int)> engine_stopper_;
-    int shutdown_timeout_seconds_ = 60;
+    std::function<int()> shutdown_timeout_;
     int64_t probes_started_ns_ = 0;
 };
 
