@@ -127,6 +127,14 @@ ErrorOr<runtime::BundleRequest> EngineImpl::bundle_request(const Container& cont
                                                           container.host_config.cap_add,
                                                           container.host_config.cap_drop));
     request.seccomp_profile = TRY(seccomp_for(container.host_config, capabilities));
+    if (!request.seccomp_profile.empty() && security.seccomp_profile.empty()) {
+        // The default profile: compiled once here rather than by crun on every start.
+        auto program = default_seccomp_program(request.seccomp_profile);
+        if (program)
+            request.seccomp_program = std::move(program).release_value();
+        else
+            log::debug("seccomp filter left to crun: " + program.error().message());
+    }
     request.lower_dirs = TRY(store_.layer_dirs(container.image_id));
     request.container_dir = container_dir(container.id);
     request.exec_root_dir = exec_root_dir(container.id);
