@@ -3,8 +3,10 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 
+#include <cctype>
 #include <charconv>
 #include <cstring>
 
@@ -204,6 +206,28 @@ ErrorOr<std::string> Connection::read_body(size_t max_bytes) {
             return Error(ErrorKind::too_large, "HTTP response body too large");
         body += *piece;
     }
+}
+
+bool Connection::reusable() const {
+    if (!fd_ || eof_ || !leftover_.empty() || !parser_.message_complete())
+        return false;
+    auto connection = parser_.head().headers.get("Connection");
+    if (!connection)
+        return true;
+    std::string value(*connection);
+    for (auto& character : value)
+        character = static_cast<char>(std::tolower(static_cast<unsigned char>(character)));
+    return value.find("close") == std::string::npos && value.find("upgrade") == std::string::npos;
+}
+
+bool Connection::still_open() const {
+    pollfd check{fd_.get(), POLLIN | POLLRDHUP, 0};
+    return fd_ && ::poll(&check, 1, 0) == 0;
+}
+
+void Connection::prepare_next() {
+    parser_ = ResponseParser();
+    head_only_ = false;
 }
 
 }  // namespace corral::cli::http

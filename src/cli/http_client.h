@@ -1,6 +1,6 @@
-// A small blocking HTTP/1.1 client for one request per connection, over a unix socket (or TCP
-// on loopback), as the Docker Engine API is spoken: JSON bodies, streamed chunked responses,
-// request bodies streamed from a file descriptor, and connections upgraded to raw streams.
+// A small blocking HTTP/1.1 client, over a unix socket (or TCP on loopback), as the Docker Engine
+// API is spoken: JSON bodies, streamed chunked responses, request bodies streamed from a file
+// descriptor, and connections upgraded to raw streams.
 #pragma once
 
 #include <cstdint>
@@ -58,6 +58,15 @@ class Connection {
     ErrorOr<std::optional<std::string>> read_body_some();
     // The whole remaining body, at most `max_bytes`.
     ErrorOr<std::string> read_body(size_t max_bytes = max_collected_body);
+
+    // The response was read to its end and the server keeps the connection open (no
+    // "Connection: close"): another request may follow on it (after prepare_next()).
+    bool reusable() const;
+    // Readies the connection for its next request and response.
+    void prepare_next();
+    // A kept connection the server has not closed (nothing to read, no hang-up): sending on
+    // one it closed would fail (and raise SIGPIPE in a program that does not ignore it).
+    bool still_open() const;
 
     // After a 101 (or 200) response to an upgrade: the socket, and stream bytes already read.
     int fd() const { return fd_.get(); }

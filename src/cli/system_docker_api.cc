@@ -100,7 +100,16 @@ ErrorOr<DockerApi> DockerApi::connect(const std::string& host) {
     const auto* head = TRY(connection.read_head());
     auto version = head->headers.get("Api-Version");
     api.api_version_ = negotiate_version(version ? *version : "");
+    if (connection.read_body(4096))
+        api.keep_idle(std::move(connection));
     return api;
+}
+
+void DockerApi::keep_idle(http::Connection connection) {
+    if (connection.reusable()) {
+        connection.prepare_next();
+        idle_.emplace(std::move(connection));
+    }
 }
 
 http::Request DockerApi::request(std::string_view method, std::string_view path,
@@ -138,11 +147,32 @@ ErrorOr<http::Connection> DockerApi::open_stream(http::Request request) {
 
 ErrorOr<ApiResponse> DockerApi::call(std::string_view method, std::string_view path,
                                      const std::optional<Json>& body) {
-    auto connection = TRY(send_only(request(method, path, body)));
-    const auto* head = TRY(connection.read_head());
+    auto call_request = request(method, path, body);
+    std::optional<http::Connection> connection;
+    const http::ResponseHead* head = nullptr;
+    if (idle_ && !idle_->still_open())
+        idle_.reset();
+    if (idle_) {
+        connection.emplace(std::move(*idle_));
+        idle_.reset();
+        // The server may have closed a kept connection before reading this request: nothing
+        // of the response came back, so the request goes again on a new connection.
+        auto sent = connection->send(call_request);
+        auto answered = sent ? connection->read_head()
+                             : ErrorOr<const http::ResponseHead*>(sent.release_error());
+        if (answered)
+            head = *answered;
+        else
+            connection.reset();
+    }
+    if (!connection) {
+        connection.emplace(TRY(send_only(std::move(call_request))));
+        head = TRY(connection->read_head());
+    }
     ApiResponse response;
     response.status = head->status;
-    response.body = TRY(connection.read_body());
+    response.body = TRY(connection->read_body());
+    keep_idle(std::move(*connection));
     if (response.status >= 400)
         return daemon_error(response.status, response.body);
     return response;

@@ -33,7 +33,8 @@ struct ApiResponse {
 
 class DockerApi {
   public:
-    // Connects once to ask /_ping for the server's API version.
+    // Connects once to ask /_ping for the server's API version; that connection is kept for
+    // the following calls.
     static ErrorOr<DockerApi> connect(const std::string& host);
 
     const std::string& api_version() const { return api_version_; }
@@ -65,9 +66,14 @@ class DockerApi {
     DockerApi(http::Endpoint endpoint, std::string api_version)
         : endpoint_(std::move(endpoint)), api_version_(std::move(api_version)) {}
     ErrorOr<http::Connection> connect_once() const;
+    // Keeps a connection whose response was read to its end for the next call.
+    void keep_idle(http::Connection connection);
 
     http::Endpoint endpoint_;
     std::string api_version_;
+    // A kept-alive connection for the next call (the ping's, then each call's): a command
+    // of several calls opens one connection for them, not one each.
+    std::optional<http::Connection> idle_;
 };
 
 // "registry:5000/a/b:tag" → {"registry:5000/a/b", "tag"}; a missing tag is "latest", a

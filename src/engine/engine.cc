@@ -134,9 +134,9 @@ ErrorOr<void> EngineImpl::initialize() {
     if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, supervisor_wake_.get(), &wake) < 0)
         return Error::from_errno("epoll_ctl", errno);
     TRY(restore());
-    // The first start takes a shim exec'd now (runtime::prepare_spare_shim).
-    if (auto spare = runtime::prepare_spare_shim(runtime_); spare.is_error())
-        log::debug("spare shim: " + spare.error().message());
+    // Shims are forked by a factory exec'd now (runtime::prepare_shim_factory).
+    if (auto factory = runtime::prepare_shim_factory(runtime_); factory.is_error())
+        log::debug("shim factory: " + factory.error().message());
     supervisor_ = std::thread([this] { supervisor_loop(); });
     worker_ = std::thread([this] { worker_loop(); });
     if (options_.restore_restart_policies) {

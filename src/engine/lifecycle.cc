@@ -127,6 +127,14 @@ ErrorOr<runtime::BundleRequest> EngineImpl::bundle_request(const Container& cont
                                                           container.host_config.cap_add,
                                                           container.host_config.cap_drop));
     request.seccomp_profile = TRY(seccomp_for(container.host_config, capabilities));
+    if (!request.seccomp_profile.empty() && security.seccomp_profile.empty()) {
+        // The default profile: compiled once here rather than by crun on every start.
+        auto program = default_seccomp_program(request.seccomp_profile);
+        if (program)
+            request.seccomp_program = std::move(program).release_value();
+        else
+            log::debug("seccomp filter left to crun: " + program.error().message());
+    }
     request.lower_dirs = TRY(store_.layer_dirs(container.image_id));
     request.container_dir = container_dir(container.id);
     request.exec_root_dir = exec_root_dir(container.id);
@@ -251,9 +259,12 @@ ErrorOr<void> EngineImpl::start_operation(const std::shared_ptr<ContainerRecord>
     shim_options.log_config = container.host_config.log_config;
     shim_options.log_path = container.log_path;
     auto shim = runtime::spawn_shim(runtime_, shim_options);
-    // The next start takes a spare shim exec'd now, off this start's path (the thread holds
-    // nothing of the engine).
-    std::thread([runtime = runtime_] { (void)runtime::prepare_spare_shim(runtime); }).detach();
+    // The shim factory serves every start; one that died is replaced off this start's path
+    // (the thread holds nothing of the engine).
+    if (!runtime::has_shim_factory())
+        std::thread([runtime = runtime_] {
+            (void)runtime::prepare_shim_factory(runtime);
+        }).detach();
     if (shim.is_error())
         return fail(shim.release_error());
 
@@ -704,7 +715,7 @@ void EngineImpl::shutdown() {
             return;
         shutting_down_ = true;
     }
-    runtime::drop_spare_shim();
+    runtime::drop_shim_factory();
     events_.close();
     state_changed();
     {

@@ -1,7 +1,12 @@
 #include "engine/seccomp.h"
 
 #include <algorithm>
+#include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
+
+#include "runtime/seccomp_bpf.h"
 
 namespace corral::engine {
 
@@ -132,6 +137,34 @@ ErrorOr<std::string> seccomp_for(const HostConfig& host,
         {"syscalls", {{{"names", denied}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 1}}}},
     };
     return profile.dump();
+}
+
+ErrorOr<std::string> default_seccomp_program(const std::string& profile) {
+    // Default profiles differ only by the capabilities that let calls through: few distinct
+    // texts. The bound only guards against a caller that passes other profiles.
+    constexpr size_t cache_limit = 64;
+    static std::mutex mutex;
+    static std::map<std::string, std::string> programs;
+    static std::optional<Error> unavailable;  // no libseccomp here: not tried again
+    {
+        std::lock_guard lock(mutex);
+        if (unavailable)
+            return *unavailable;
+        if (auto found = programs.find(profile); found != programs.end())
+            return found->second;
+    }
+    auto compiled = runtime::compile_seccomp_profile(profile);
+    std::lock_guard lock(mutex);
+    if (!compiled) {
+        if (compiled.error().kind() == ErrorKind::unavailable)
+            unavailable = compiled.error();
+        return compiled.release_error();
+    }
+    std::string program = std::move(compiled).release_value();
+    if (programs.size() >= cache_limit)
+        programs.clear();
+    programs.emplace(profile, program);
+    return program;
 }
 
 }  // namespace corral::engine

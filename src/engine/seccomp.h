@@ -27,4 +27,10 @@ ErrorOr<SecurityOptions> parse_security_options(const std::vector<std::string>& 
 ErrorOr<std::string> seccomp_for(const HostConfig& host,
                                  const std::vector<std::string>& capabilities);
 
+// The BPF program of a default profile (seccomp_for's result when no profile was given),
+// compiled on first use and kept for the life of the process (a handful: one per capability
+// set), so crun loads it instead of compiling the profile on every start. The error says why
+// it could not be compiled here (no libseccomp); crun then compiles the profile itself.
+ErrorOr<std::string> default_seccomp_program(const std::string& profile);
+
 }  // namespace corral::engine

@@ -132,6 +132,8 @@ nlohmann::json to_json(const Spec& spec) {
         json["hostname"] = spec.hostname;
     if (!spec.domainname.empty())
         json["domainname"] = spec.domainname;
+    if (!spec.annotations.empty())
+        json["annotations"] = spec.annotations;
     return json;
 }
 

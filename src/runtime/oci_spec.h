@@ -100,6 +100,7 @@ struct Spec {
     std::string domainname;
     std::vector<Mount> mounts;
     Linux linux_section;  // "linux" (a predefined macro in GNU C++)
+    std::map<std::string, std::string> annotations;
 };
 
 nlohmann::json to_json(const Spec& spec);

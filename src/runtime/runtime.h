@@ -77,6 +77,10 @@ struct BundleRequest {
     std::vector<std::string> extra_hosts_lines;
     // linux.seccomp of config.json (JSON text, chosen by the engine); empty: no filter.
     std::string seccomp_profile{};
+    // The same profile compiled (runtime/seccomp_bpf.h), when the engine has it: crun then
+    // loads this program (annotation run.oci.seccomp_bpf_data) and config.json carries no
+    // linux.seccomp. Empty: crun compiles seccomp_profile.
+    std::string seccomp_program{};
     bool no_new_privileges = false;
 };
 

@@ -28,6 +28,13 @@ ErrorOr<ShimArguments> parse_shim_command_line(const std::vector<std::string>& a
 // Runs the shim to the end (the container's exit); returns the shim's exit code.
 int run_shim(const ShimArguments& arguments);
 
+// The shim factory (runtime::prepare_shim_factory): reads requests from `socket_fd` (a
+// SOCK_SEQPACKET socket), each a shim command line, NUL-separated, with the shim's readiness
+// pipe passed along (SCM_RIGHTS), and forks a shim for each, which leaves the factory's process
+// tree as a spawned one does. A request that cannot be read as one gets "error ..." on its
+// pipe. Returns when the engine closes its end.
+int run_shim_factory(int socket_fd);
+
 // Start time of a process in clock ticks since boot (/proc/<pid>/stat field 22); 0 if gone.
 uint64_t process_start_time(pid_t pid);
 

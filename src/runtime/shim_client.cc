@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstring>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
@@ -108,97 +109,103 @@ std::string shim_program(const RuntimeOptions& runtime) {
     return found;
 }
 
-// A corral-shim started before it is needed (prepare_spare_shim): exec'd, its shared objects
-// loaded, waiting on `arguments` for the command line of the next start.
-struct SpareShim {
+// The shim factory (prepare_shim_factory): one corral-shim exec'd ahead, which forks a new shim
+// for every start it is sent. A start then costs the fork of a small single-threaded process:
+// no fork of the engine, no exec and dynamic loading on or beside the start's path.
+struct ShimFactory {
     std::string program;
     Child process;
-    UniqueFd ready;      // read end of the readiness pipe
-    UniqueFd arguments;  // our end of the socket the spare reads its command line from
+    // SOCK_SEQPACKET, one message per shim: its command line (NUL-separated) with the write
+    // end of its readiness pipe (SCM_RIGHTS).
+    UniqueFd requests;
+
+    bool alive() const {
+        pollfd exited{process.pidfd(), POLLIN, 0};
+        return process.pidfd() < 0 || ::poll(&exited, 1, 0) == 0;
+    }
 };
 
-std::mutex spare_mutex;
-std::optional<SpareShim> spare;  // guarded by spare_mutex
+std::mutex factory_mutex;
+std::optional<ShimFactory> factory;  // guarded by factory_mutex
 
-// Hands the command line to the spare; false if it cannot take it (it died): then it is
-// collected and the caller spawns a fresh shim.
-bool give_arguments(SpareShim& shim, const std::vector<std::string>& arguments) {
+// Asks the factory for a shim; false if it cannot take the request (it died).
+bool request_shim(ShimFactory& shim_factory, const std::vector<std::string>& arguments,
+                  int ready_fd) {
     std::string text;
     for (const auto& argument : arguments) {
         text += argument;
         text += '\0';
     }
-    std::string_view rest = text;
-    while (!rest.empty()) {
-        ssize_t n = ::send(shim.arguments.get(), rest.data(), rest.size(), MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        rest.remove_prefix(static_cast<size_t>(n));
-    }
-    shim.arguments.reset();  // end of file: the spare starts
-    return true;
+    iovec io{text.data(), text.size()};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr message{};
+    message.msg_iov = &io;
+    message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = sizeof(control);
+    cmsghdr* header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(header), &ready_fd, sizeof(int));
+    ssize_t n;
+    do {
+        n = ::sendmsg(shim_factory.requests.get(), &message, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    return n == static_cast<ssize_t>(text.size());
 }
 
-void drop_spare_shim_locked() {
-    if (!spare)
+void drop_factory_locked() {
+    if (!factory)
         return;
-    spare->arguments.reset();  // end of file without a command line: the spare exits
-    (void)spare->process.wait();
-    spare.reset();
+    factory->requests.reset();  // end of file: the factory exits
+    (void)factory->process.wait();
+    factory.reset();
 }
 
 }  // namespace
 
-ErrorOr<void> prepare_spare_shim(const RuntimeOptions& runtime) {
+ErrorOr<void> prepare_shim_factory(const RuntimeOptions& runtime) {
     std::string program = shim_program(runtime);
     {
-        std::lock_guard lock(spare_mutex);
-        if (spare && spare->program == program)
+        std::lock_guard lock(factory_mutex);
+        if (factory && factory->program == program && factory->alive())
             return {};
     }
     // Spawned without the lock: a start meanwhile spawns its own shim rather than wait. One
-    // preparation at a time: a burst of starts does not spawn a spare each.
+    // preparation at a time.
     static std::atomic<bool> preparing = false;
     if (preparing.exchange(true))
         return {};
     struct Done {
         ~Done() { preparing = false; }
     } done;
-    auto ready_pipe = TRY(sys::pipe());
     int sockets[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sockets) < 0)
-        return Error::from_errno("socketpair", "spare shim", errno);
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets) < 0)
+        return Error::from_errno("socketpair", "shim factory", errno);
     UniqueFd ours(sockets[0]), theirs(sockets[1]);
     SpawnOptions spawn_options;
-    spawn_options.argv = {program, "corral-shim", "--arguments-fd=4"};
-    spawn_options.fds = {{3, ready_pipe[1].get()}, {4, theirs.get()}};
+    spawn_options.argv = {program, "corral-shim", "--factory-fd=3"};
+    spawn_options.fds = {{3, theirs.get()}};
     spawn_options.new_session = true;
     spawn_options.search_path = false;
     spawn_options.cwd = "/";
     Child process = TRY(spawn(spawn_options));
-    SpareShim prepared{program, std::move(process), std::move(ready_pipe[0]), std::move(ours)};
-    std::lock_guard lock(spare_mutex);
-    if (spare && spare->program == program) {
-        std::swap(*spare, prepared);
-        prepared.arguments.reset();  // the one prepared meanwhile stays; this one exits
-        (void)prepared.process.wait();
-        return {};
-    }
-    drop_spare_shim_locked();
-    spare.emplace(std::move(prepared));
+    ShimFactory prepared{program, std::move(process), std::move(ours)};
+    std::lock_guard lock(factory_mutex);
+    drop_factory_locked();
+    factory.emplace(std::move(prepared));
     return {};
 }
 
-void drop_spare_shim() {
-    std::lock_guard lock(spare_mutex);
-    drop_spare_shim_locked();
+void drop_shim_factory() {
+    std::lock_guard lock(factory_mutex);
+    drop_factory_locked();
 }
 
-bool has_spare_shim() {
-    std::lock_guard lock(spare_mutex);
-    return spare.has_value();
+bool has_shim_factory() {
+    std::lock_guard lock(factory_mutex);
+    return factory && factory->alive();
 }
 
 ErrorOr<std::optional<ShimProcess>> open_shim(const std::string& exec_root_dir) {
@@ -230,26 +237,19 @@ ErrorOr<ShimProcess> spawn_shim(const RuntimeOptions& runtime, const ShimOptions
 
     std::string program = shim_program(runtime);
     auto arguments = shim_command_line(runtime, options, 3);
-    // A spare shim takes the command line if there is one: no fork and exec on this path.
-    std::optional<SpareShim> taken;
+    auto ready_pipe = TRY(sys::pipe());
+    // The factory forks the shim if there is one: no fork of the engine, no exec.
+    bool requested = false;
     {
-        std::lock_guard lock(spare_mutex);
-        if (spare && spare->program == program) {
-            taken = std::move(spare);
-            spare.reset();
+        std::lock_guard lock(factory_mutex);
+        if (factory && factory->program == program) {
+            requested = request_shim(*factory, arguments, ready_pipe[1].get());
+            if (!requested)
+                drop_factory_locked();
         }
     }
-    if (taken && !give_arguments(*taken, arguments)) {
-        (void)taken->process.wait();
-        taken.reset();
-    }
-    UniqueFd ready_read;
     std::optional<Child> spawned;
-    if (taken) {
-        ready_read = std::move(taken->ready);
-        spawned.emplace(std::move(taken->process));
-    } else {
-        auto ready_pipe = TRY(sys::pipe());
+    if (!requested) {
         SpawnOptions spawn_options;
         // argv[1] names the program (src/main.cc dispatches on it when argv[0] does not).
         spawn_options.argv = {program, "corral-shim"};
@@ -260,9 +260,9 @@ ErrorOr<ShimProcess> spawn_shim(const RuntimeOptions& runtime, const ShimOptions
         spawn_options.search_path = false;
         spawn_options.cwd = options.exec_root_dir;
         spawned.emplace(TRY(spawn(spawn_options)));
-        ready_read = std::move(ready_pipe[0]);
     }
-    Child& intermediate = *spawned;
+    ready_pipe[1].reset();
+    UniqueFd ready_read = std::move(ready_pipe[0]);
 
     // The shim answers one line: "ready <pid>" or "error <message>"; end of file without it
     // means it died.
@@ -277,8 +277,9 @@ ErrorOr<ShimProcess> spawn_shim(const RuntimeOptions& runtime, const ShimOptions
             break;
     }
     // The intermediate process exits right after forking the shim. A reaper of the whole
-    // process (PID 1) may have collected it already.
-    (void)intermediate.wait();
+    // process (PID 1) may have collected it already. (The factory reaps its own.)
+    if (spawned)
+        (void)spawned->wait();
     answer = answer.substr(0, answer.find('\n'));
     if (answer.starts_with("error "))
         return Error::internal(answer.substr(6));

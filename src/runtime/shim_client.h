@@ -92,14 +92,15 @@ struct ShimProcess {
 
 ErrorOr<ShimProcess> spawn_shim(const RuntimeOptions& runtime, const ShimOptions& options);
 
-// A spare shim: corral-shim exec'd ahead of time, waiting for the command line of the next
-// spawn_shim, which then costs no fork and exec (the engine prepares the next spare off the
-// start's path). One spare per process; prepare is a no-op while one waits. A spare whose
-// engine is gone reads end of file and exits.
-ErrorOr<void> prepare_spare_shim(const RuntimeOptions& runtime);
-// Ends the spare, if any (engine shutdown).
-void drop_spare_shim();
-bool has_spare_shim();
+// The shim factory: a corral-shim exec'd ahead of time that forks the shim of every following
+// spawn_shim (a fork of a small single-threaded process instead of a fork of the engine and an
+// exec). One per process; prepare is a no-op while it lives, and spawn_shim spawns shims itself
+// while there is none. The factory exits when drop_shim_factory closes its socket or the
+// engine is gone; the shims it forked are not its children and live on.
+ErrorOr<void> prepare_shim_factory(const RuntimeOptions& runtime);
+// Ends the factory, if any (engine shutdown).
+void drop_shim_factory();
+bool has_shim_factory();
 ErrorOr<ShimState> read_shim_state(const std::string& exec_root_dir);
 // The running shim of this exec-root, or nullopt when it is gone.
 ErrorOr<std::optional<ShimProcess>> open_shim(const std::string& exec_root_dir);

@@ -7,6 +7,7 @@
 #include "base/fs.h"
 #include "base/sys.h"
 #include "runtime/capabilities.h"
+#include "runtime/seccomp_bpf.h"
 #include "runtime/spec_parts.h"
 #include "runtime/user.h"
 
@@ -186,7 +187,12 @@ ErrorOr<GeneratedSpec> generate_spec(const BundleRequest& request, const Runtime
     process.capabilities.permitted = capabilities;
     // Docker leaves inheritable empty (CVE-2022-24769) and ambient empty.
     process.no_new_privileges = request.no_new_privileges;
-    if (!request.seccomp_profile.empty()) {
+    if (!request.seccomp_program.empty()) {
+        if (request.seccomp_program.size() % 8 != 0)
+            return Error::invalid("the compiled seccomp filter is not a BPF program");
+        spec.annotations[std::string(seccomp_program_annotation)] =
+            base64_encode(request.seccomp_program);
+    } else if (!request.seccomp_profile.empty()) {
         if (!nlohmann::json::accept(request.seccomp_profile))
             return Error::invalid("the seccomp profile is not valid JSON");
         spec.linux_section.seccomp = request.seccomp_profile;

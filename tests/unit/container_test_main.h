@@ -1,6 +1,6 @@
 // The main of test binaries whose tests run containers. The binary doubles as corral-shim
-// (an engine made with shim_path "/proc/self/exe" starts its shims, and at construction a
-// spare one, as `<this binary> corral-shim --...`), and as root it moves into a private mount
+// (an engine made with shim_path "/proc/self/exe" starts its shims, and at construction its
+// shim factory, as `<this binary> corral-shim --...`), and as root it moves into a private mount
 // namespace with cgroup2 on /sys/fs/cgroup before any thread exists, so the tests never
 // disturb the host. Tests that need the namespace check CORRAL_ENGINE_TEST_NAMESPACE and skip
 // without it. CORRAL_TEST_PID1_REAPER=1 runs the tests as the engine runs in PID 1: this

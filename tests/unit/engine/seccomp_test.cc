@@ -84,5 +84,24 @@ TEST(Seccomp, SecurityOptionsAreValidated) {
     EXPECT_FALSE(parse_security_options({"no-new-privileges=maybe"}));
 }
 
+TEST(Seccomp, DefaultProgramIsCompiledOnceAndKept) {
+    HostConfig host;
+    auto profile = seccomp_for(host, {"CAP_CHOWN"});
+    ASSERT_TRUE(profile) << profile.error().message();
+    auto first = default_seccomp_program(*profile);
+    if (!first && first.error().kind() == ErrorKind::unavailable)
+        GTEST_SKIP() << first.error().message();
+    ASSERT_TRUE(first) << first.error().message();
+    EXPECT_FALSE(first->empty());
+    EXPECT_EQ(first->size() % 8, 0u);
+    auto again = default_seccomp_program(*profile);
+    ASSERT_TRUE(again);
+    EXPECT_EQ(*again, *first);
+    // Another capability set lets other calls through: another program.
+    auto admin = default_seccomp_program(*seccomp_for(host, {"CAP_CHOWN", "CAP_SYS_ADMIN"}));
+    ASSERT_TRUE(admin);
+    EXPECT_NE(*admin, *first);
+}
+
 }  // namespace
 }  // namespace corral::engine

@@ -1,10 +1,14 @@
 // The shim with real crun: output to the json-file log and to attach clients, exit codes,
 // stdin, tty, rotation, and survival of the engine's death.
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+
+#include <cstring>
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/shim.h"
 #include "support.h"
 
 namespace corral::runtime::testing {
@@ -66,28 +70,81 @@ TEST(Shim, EchoGoesToTheJsonLogAndTheExitCodeIsZero) {
     EXPECT_FALSE(*fs::exists(fs::join(world().options.crun_root, container.id)));
 }
 
-// A spare shim exec'd ahead takes the next spawn_shim's command line and runs the container
-// as a freshly spawned one would; dropping a spare ends it.
-TEST(Shim, SpareShimServesTheNextStart) {
+// The shim factory forks the shims of the following starts, which run their containers as
+// freshly spawned ones do and outlive the factory; dropping the factory ends it, and without
+// one spawn_shim spawns the shim itself.
+TEST(Shim, ShimFactoryServesTheNextStarts) {
     SKIP_UNLESS_WORLD();
-    ASSERT_TRUE(prepare_spare_shim(world().options));
-    EXPECT_TRUE(has_spare_shim());
-    ASSERT_TRUE(prepare_spare_shim(world().options));  // one spare at a time
-    TestContainer container("spare", {"sh", "-c", "echo from-spare; exit 3"});
-    auto shim = container.create();
-    ASSERT_TRUE(shim) << shim.error().message();
-    EXPECT_FALSE(has_spare_shim());
-    ASSERT_TRUE(start_container(container.exec_root_dir));
-    auto status = wait_exit(*shim, container.exec_root_dir);
-    EXPECT_EQ(status.exit_code, 3);
-    auto log = fs::read_file(container.log_path);
+    ASSERT_TRUE(prepare_shim_factory(world().options));
+    EXPECT_TRUE(has_shim_factory());
+    ASSERT_TRUE(prepare_shim_factory(world().options));  // one factory at a time
+    TestContainer first("factory-1", {"sh", "-c", "echo from-factory; sleep 0.3; exit 3"});
+    TestContainer second("factory-2", {"sh", "-c", "exit 4"});
+    auto first_shim = first.create();
+    ASSERT_TRUE(first_shim) << first_shim.error().message();
+    auto second_shim = second.create();
+    ASSERT_TRUE(second_shim) << second_shim.error().message();
+    EXPECT_NE(first_shim->state.shim_pid, second_shim->state.shim_pid);
+    EXPECT_TRUE(has_shim_factory());  // it stays for the next start
+    ASSERT_TRUE(start_container(first.exec_root_dir));
+    ASSERT_TRUE(start_container(second.exec_root_dir));
+    // The shims are not the factory's: its end leaves them running.
+    drop_shim_factory();
+    EXPECT_FALSE(has_shim_factory());
+    EXPECT_EQ(wait_exit(*second_shim, second.exec_root_dir).exit_code, 4);
+    EXPECT_EQ(wait_exit(*first_shim, first.exec_root_dir).exit_code, 3);
+    auto log = fs::read_file(first.log_path);
     ASSERT_TRUE(log);
-    EXPECT_NE(log->find("from-spare"), std::string::npos);
+    EXPECT_NE(log->find("from-factory"), std::string::npos);
 
-    ASSERT_TRUE(prepare_spare_shim(world().options));
-    EXPECT_TRUE(has_spare_shim());
-    drop_spare_shim();
-    EXPECT_FALSE(has_spare_shim());
+    // Without a factory the shim is spawned directly.
+    TestContainer direct("factory-none", {"sh", "-c", "exit 5"});
+    auto direct_shim = direct.create();
+    ASSERT_TRUE(direct_shim) << direct_shim.error().message();
+    ASSERT_TRUE(start_container(direct.exec_root_dir));
+    EXPECT_EQ(wait_exit(*direct_shim, direct.exec_root_dir).exit_code, 5);
+}
+
+// A request the factory cannot read as a shim command line gets the parser's error.
+TEST(Shim, ShimFactoryReportsABadRequest) {
+    SKIP_UNLESS_WORLD();
+    int sockets[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets), 0);
+    UniqueFd ours(sockets[0]), theirs(sockets[1]);
+    pid_t factory = ::fork();
+    if (factory == 0) {
+        ours.reset();
+        ::_exit(run_shim_factory(theirs.get()));
+    }
+    theirs.reset();
+    auto ready = sys::pipe();
+    ASSERT_TRUE(ready);
+    std::string text = std::string("--no-such-option=1") + '\0';
+    iovec io{text.data(), text.size()};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr message{};
+    message.msg_iov = &io;
+    message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = sizeof(control);
+    cmsghdr* header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof(int));
+    int fd = (*ready)[1].get();
+    std::memcpy(CMSG_DATA(header), &fd, sizeof(int));
+    ASSERT_EQ(::sendmsg(ours.get(), &message, 0), static_cast<ssize_t>(text.size()));
+    (*ready)[1].reset();
+    char buffer[512] = {};
+    auto n = sys::read((*ready)[0].get(), buffer);
+    ASSERT_TRUE(n);
+    std::string answer(buffer, *n);
+    EXPECT_TRUE(answer.starts_with("error ")) << answer;
+    EXPECT_NE(answer.find("no-such-option"), std::string::npos) << answer;
+    ours.reset();  // end of file: the factory returns
+    int status = 0;
+    ASSERT_EQ(::waitpid(factory, &status, 0), factory);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 // delete_container of a running container ends it (its whole cgroup is killed) and leaves

@@ -76,6 +76,24 @@ TEST(Spec, ProcessDefaults) {
               "/system-docker/spec-test");
 }
 
+TEST(Spec, SeccompProfileOrCompiledProgram) {
+    SKIP_UNLESS_WORLD();
+    auto request = base_request();
+    request.seccomp_profile = R"({"defaultAction":"SCMP_ACT_ALLOW"})";
+    auto spec = generate(request, world().options);
+    EXPECT_EQ(spec["linux"]["seccomp"]["defaultAction"], "SCMP_ACT_ALLOW");
+    EXPECT_FALSE(spec.contains("annotations"));
+
+    // A compiled program goes to crun as base64 in the annotation, the profile stays out.
+    request.seccomp_program = std::string("\x06\x00\x00\x00\x00\x00\xff\x7f", 8);
+    spec = generate(request, world().options);
+    EXPECT_FALSE(spec["linux"].contains("seccomp"));
+    EXPECT_EQ(spec["annotations"]["run.oci.seccomp_bpf_data"], "BgAAAAAA/38=");
+
+    request.seccomp_program = "odd";
+    EXPECT_FALSE(generate_spec(request, world().options, world().layer));
+}
+
 TEST(Spec, DefaultNamespacesAreAllNew) {
     SKIP_UNLESS_WORLD();
     auto namespaces = namespaces_of(generate(base_request(), world().options));

@@ -1,0 +1,109 @@
+// The shim factory: a corral-shim that forks a shim per request (runtime/shim.h).
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "base/fd.h"
+#include "base/sys.h"
+#include "runtime/shim.h"
+
+namespace corral::runtime {
+
+namespace {
+
+// Larger than any command line shim_command_line makes (paths are bounded by PATH_MAX).
+constexpr size_t request_limit = 64 * 1024;
+
+struct Request {
+    std::vector<std::string> arguments;
+    UniqueFd ready;
+    bool truncated = false;
+};
+
+// One request; nullopt at end of file (the engine is gone) or on a broken socket.
+std::optional<Request> receive_request(int socket_fd, std::string& buffer) {
+    for (;;) {
+        iovec io{buffer.data(), buffer.size()};
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)];
+        msghdr message{};
+        message.msg_iov = &io;
+        message.msg_iovlen = 1;
+        message.msg_control = control;
+        message.msg_controllen = sizeof(control);
+        ssize_t n = ::recvmsg(socket_fd, &message, MSG_CMSG_CLOEXEC);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return std::nullopt;
+        Request request;
+        for (cmsghdr* header = CMSG_FIRSTHDR(&message); header;
+             header = CMSG_NXTHDR(&message, header)) {
+            if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS)
+                continue;
+            size_t count = (header->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            for (size_t i = 0; i < count; ++i) {
+                int fd;
+                std::memcpy(&fd, CMSG_DATA(header) + i * sizeof(int), sizeof(int));
+                if (!request.ready)
+                    request.ready.reset(fd);
+                else
+                    ::close(fd);
+            }
+        }
+        request.truncated = (message.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0;
+        std::string_view text(buffer.data(), static_cast<size_t>(n));
+        size_t start = 0;
+        for (size_t end; (end = text.find('\0', start)) != std::string_view::npos; start = end + 1)
+            request.arguments.emplace_back(text.substr(start, end - start));
+        return request;
+    }
+}
+
+void refuse(int ready_fd, const std::string& message) {
+    (void)sys::write_all(ready_fd, "error " + message + "\n");
+}
+
+}  // namespace
+
+int run_shim_factory(int socket_fd) {
+    std::string buffer(request_limit, '\0');
+    for (;;) {
+        auto request = receive_request(socket_fd, buffer);
+        if (!request)
+            return 0;
+        if (!request->ready)
+            continue;  // nowhere to answer: the engine sees its pipe end without a word
+        if (request->truncated) {
+            refuse(request->ready.get(), "shim factory: request too large");
+            continue;
+        }
+        auto parsed = parse_shim_command_line(request->arguments);
+        if (!parsed) {
+            refuse(request->ready.get(), "corral-shim: " + parsed.error().message());
+            continue;
+        }
+        parsed->ready_fd = request->ready.get();
+        pid_t child = ::fork();
+        if (child < 0) {
+            refuse(request->ready.get(),
+                   std::string("shim factory: fork: ") + std::strerror(errno));
+            continue;
+        }
+        if (child == 0) {
+            ::close(socket_fd);
+            // run_shim forks the shim and ends this intermediate process at once.
+            ::_exit(run_shim(*parsed));
+        }
+        request->ready.reset();
+        int status = 0;
+        while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+        }
+    }
+}
+
+}  // namespace corral::runtime
