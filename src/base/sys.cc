@@ -166,6 +166,57 @@ ErrorOr<void> umount(const std::string& target, int flags) {
     return {};
 }
 
+ErrorOr<size_t> send_with_fd(int socket_fd, std::string_view data, int fd, std::string_view what) {
+    iovec io{const_cast<char*>(data.data()), data.size()};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr message{};
+    message.msg_iov = &io;
+    message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = sizeof(control);
+    cmsghdr* header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(header), &fd, sizeof(int));
+    ssize_t n = retry([&] { return ::sendmsg(socket_fd, &message, MSG_NOSIGNAL); });
+    if (n < 0)
+        return Error::from_errno("sendmsg", std::string(what), errno);
+    return static_cast<size_t>(n);
+}
+
+ErrorOr<ReceivedMessage> receive_with_fd(int socket_fd, std::span<char> buffer,
+                                         std::string_view what) {
+    iovec io{buffer.data(), buffer.size()};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)];
+    msghdr message{};
+    message.msg_iov = &io;
+    message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = sizeof(control);
+    ssize_t n = retry([&] { return ::recvmsg(socket_fd, &message, MSG_CMSG_CLOEXEC); });
+    if (n < 0)
+        return Error::from_errno("recvmsg", std::string(what), errno);
+    ReceivedMessage received;
+    received.size = static_cast<size_t>(n);
+    for (cmsghdr* header = CMSG_FIRSTHDR(&message); header;
+         header = CMSG_NXTHDR(&message, header)) {
+        if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t count = (header->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < count; ++i) {
+            int fd;
+            std::memcpy(&fd, CMSG_DATA(header) + i * sizeof(int), sizeof(int));
+            if (!received.fd)
+                received.fd.reset(fd);
+            else
+                ::close(fd);
+        }
+    }
+    received.truncated = (message.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0;
+    return received;
+}
+
 ErrorOr<std::array<UniqueFd, 2>> pipe(int flags) {
     int fds[2];
     if (::pipe2(fds, flags | O_CLOEXEC) < 0)
@@ -192,7 +243,9 @@ ErrorOr<void> pidfd_send_signal(int pidfd, int signal) {
     return {};
 }
 
-bool WaitResult::exited() const { return WIFEXITED(status) || WIFSIGNALED(status); }
+bool WaitResult::exited() const {
+    return WIFEXITED(status) || WIFSIGNALED(status);
+}
 
 int WaitResult::exit_code() const {
     if (WIFEXITED(status))

@@ -48,6 +48,17 @@ ErrorOr<void> mount(const std::string& source, const std::string& target, const 
 ErrorOr<void> umount(const std::string& target, int flags = 0);
 
 ErrorOr<std::array<UniqueFd, 2>> pipe(int flags = 0);
+
+// One message on a unix socket with a file descriptor attached (SCM_RIGHTS). `what` names the
+// socket in errors. Sending does not raise SIGPIPE; it returns the bytes sent.
+ErrorOr<size_t> send_with_fd(int socket_fd, std::string_view data, int fd, std::string_view what);
+struct ReceivedMessage {
+    size_t size = 0;         // bytes of data; 0 at end of file
+    UniqueFd fd;             // the first descriptor passed (O_CLOEXEC); any others are closed
+    bool truncated = false;  // the data or the descriptors did not fit
+};
+ErrorOr<ReceivedMessage> receive_with_fd(int socket_fd, std::span<char> buffer,
+                                         std::string_view what);
 ErrorOr<UniqueFd> pidfd_open(pid_t pid);
 ErrorOr<void> kill(pid_t pid, int signal);
 ErrorOr<void> pidfd_send_signal(int pidfd, int signal);

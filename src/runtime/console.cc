@@ -15,37 +15,10 @@ namespace corral::runtime {
 
 ErrorOr<UniqueFd> receive_fd(int socket_fd) {
     char data[256];
-    iovec io{data, sizeof(data)};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)];
-    msghdr message{};
-    message.msg_iov = &io;
-    message.msg_iovlen = 1;
-    message.msg_control = control;
-    message.msg_controllen = sizeof(control);
-    ssize_t n;
-    do {
-        n = ::recvmsg(socket_fd, &message, MSG_CMSG_CLOEXEC);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return Error::from_errno("recvmsg", "console socket", errno);
-    UniqueFd received;
-    for (cmsghdr* header = CMSG_FIRSTHDR(&message); header;
-         header = CMSG_NXTHDR(&message, header)) {
-        if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS)
-            continue;
-        size_t count = (header->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (size_t i = 0; i < count; ++i) {
-            int fd;
-            std::memcpy(&fd, CMSG_DATA(header) + i * sizeof(int), sizeof(int));
-            if (!received)
-                received.reset(fd);
-            else
-                ::close(fd);
-        }
-    }
-    if (!received)
+    auto message = TRY(sys::receive_with_fd(socket_fd, data, "console socket"));
+    if (!message.fd)
         return Error::internal("console socket: no file descriptor received");
-    return received;
+    return std::move(message.fd);
 }
 
 ErrorOr<UniqueFd> receive_pty_master(int listen_fd, int child_pidfd) {

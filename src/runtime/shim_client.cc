@@ -136,23 +136,8 @@ bool request_shim(ShimFactory& shim_factory, const std::vector<std::string>& arg
         text += argument;
         text += '\0';
     }
-    iovec io{text.data(), text.size()};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr message{};
-    message.msg_iov = &io;
-    message.msg_iovlen = 1;
-    message.msg_control = control;
-    message.msg_controllen = sizeof(control);
-    cmsghdr* header = CMSG_FIRSTHDR(&message);
-    header->cmsg_level = SOL_SOCKET;
-    header->cmsg_type = SCM_RIGHTS;
-    header->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(header), &ready_fd, sizeof(int));
-    ssize_t n;
-    do {
-        n = ::sendmsg(shim_factory.requests.get(), &message, MSG_NOSIGNAL);
-    } while (n < 0 && errno == EINTR);
-    return n == static_cast<ssize_t>(text.size());
+    auto sent = sys::send_with_fd(shim_factory.requests.get(), text, ready_fd, "shim factory");
+    return sent && *sent == text.size();
 }
 
 void drop_factory_locked() {

@@ -27,41 +27,17 @@ struct Request {
 
 // One request; nullopt at end of file (the engine is gone) or on a broken socket.
 std::optional<Request> receive_request(int socket_fd, std::string& buffer) {
-    for (;;) {
-        iovec io{buffer.data(), buffer.size()};
-        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)];
-        msghdr message{};
-        message.msg_iov = &io;
-        message.msg_iovlen = 1;
-        message.msg_control = control;
-        message.msg_controllen = sizeof(control);
-        ssize_t n = ::recvmsg(socket_fd, &message, MSG_CMSG_CLOEXEC);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return std::nullopt;
-        Request request;
-        for (cmsghdr* header = CMSG_FIRSTHDR(&message); header;
-             header = CMSG_NXTHDR(&message, header)) {
-            if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS)
-                continue;
-            size_t count = (header->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-            for (size_t i = 0; i < count; ++i) {
-                int fd;
-                std::memcpy(&fd, CMSG_DATA(header) + i * sizeof(int), sizeof(int));
-                if (!request.ready)
-                    request.ready.reset(fd);
-                else
-                    ::close(fd);
-            }
-        }
-        request.truncated = (message.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0;
-        std::string_view text(buffer.data(), static_cast<size_t>(n));
-        size_t start = 0;
-        for (size_t end; (end = text.find('\0', start)) != std::string_view::npos; start = end + 1)
-            request.arguments.emplace_back(text.substr(start, end - start));
-        return request;
-    }
+    auto message = sys::receive_with_fd(socket_fd, buffer, "shim factory socket");
+    if (!message || message->size == 0)
+        return std::nullopt;
+    Request request;
+    request.ready = std::move(message->fd);
+    request.truncated = message->truncated;
+    std::string_view text(buffer.data(), message->size);
+    size_t start = 0;
+    for (size_t end; (end = text.find('\0', start)) != std::string_view::npos; start = end + 1)
+        request.arguments.emplace_back(text.substr(start, end - start));
+    return request;
 }
 
 void refuse(int ready_fd, const std::string& message) {
