@@ -221,15 +221,16 @@ int run_netconf(const Context& context) {
     if (!signals)
         return fail("netconf: signalfd: " + std::string(std::strerror(errno)));
 
-    Settings settings = load_settings(context);
-    DhcpClients clients(settings.dhcp_timeout);
-    clients.match(apply_settings(settings));
-    std::fprintf(stderr, "ros: netconf: configured, DHCP on %zu interface(s)\n", clients.size());
-
+    // Watching starts before the first read: a file saved while the first settings apply
+    // (cloud-init runs beside this service) is seen.
     auto watch = watch_config(context.paths());
     if (!watch)
         warn("configuration changes will not apply until the service restarts: " +
              watch.error().message());
+    Settings settings = load_settings(context);
+    DhcpClients clients(settings.dhcp_timeout);
+    clients.match(apply_settings(settings));
+    std::fprintf(stderr, "ros: netconf: configured, DHCP on %zu interface(s)\n", clients.size());
     // Files change in bursts (a save writes several): apply once they are quiet.
     std::optional<Clock::time_point> reload_at;
     for (;;) {
