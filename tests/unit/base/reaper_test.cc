@@ -118,9 +118,13 @@ TEST_F(Reaper, OwnStatusesWhileOrphansAreReapedConcurrently) {
     std::atomic<bool> done{false};
     std::vector<pid_t> orphans;
     // Each shell leaves a background child behind and exits; the child is re-parented to us.
+    // The child lives until its parent is gone, so it is always an orphan when it ends (a child
+    // ending first would stay the shell's own, and not count as an orphan of ours).
     std::thread orphan_maker([&] {
         for (int i = 0; i < 20; ++i) {
-            auto made = run({"sh", "-c", "sleep 0.0$(( $$ % 5 )) & echo $!"});
+            auto made =
+                run({"sh", "-c",
+                     "p=$$; (while kill -0 $p 2>/dev/null; do sleep 0.01; done) & echo $!"});
             if (made && made->exit_code == 0)
                 orphans.push_back(std::atoi(made->out.c_str()));
         }
