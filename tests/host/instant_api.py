@@ -21,6 +21,7 @@ import selectors
 import socket
 import sys
 import threading
+import time
 
 API_VERSION = "1.41"
 COMMON = (f"Api-Version: {API_VERSION}\r\nDocker-Experimental: false\r\nOstype: linux\r\n"
@@ -56,6 +57,7 @@ class InstantApi:
         self.attached: dict[str, list[Connection]] = {}  # hijacked streams, until the start
         self.waiting: dict[str, list[Connection]] = {}  # waits with their head sent
         self.requests: list[str] = []  # "METHOD target" of every request, in order
+        self.arrivals: list[float] = []  # time.monotonic() when each request was complete
         self.stopping = False
         self.thread = threading.Thread(target=self.loop, daemon=True)
         self.thread.start()
@@ -122,6 +124,7 @@ class InstantApi:
                 return  # the body is still coming
             body, connection.buffer = rest[:length], rest[length:]
             self.requests.append(f"{method} {target}")
+            self.arrivals.append(time.monotonic())
             try:
                 if not self.answer(connection, method, target, body):
                     return
