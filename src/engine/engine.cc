@@ -320,10 +320,21 @@ void EngineImpl::restore_one(const std::string& id) {
         log::debug("container " + id + ": re-adopted its shim");
         return;
     }
+    // As dockerd: an auto-remove container that ended while no engine ran (or before its
+    // removal was done) is removed; its client's wait went with the old engine.
+    auto remove_if_auto_remove = [&] {
+        if (!container.host_config.auto_remove || container.state.status != Status::exited)
+            return;
+        std::string container_id = id;
+        enqueue([this, container_id] {
+            (void)remove(container_id, {.force = false, .remove_volumes = true});
+        });
+    };
     if (container.state.status != Status::running && container.state.status != Status::paused) {
         if (container.state.status == Status::restarting)
             container.state.status = Status::exited;
         (void)persist_locked(*record);
+        remove_if_auto_remove();
         return;
     }
     // It was running and its shim ended while we were away: take the exit status it left.
@@ -343,14 +354,7 @@ void EngineImpl::restore_one(const std::string& id) {
     container.state.finished_at_ns = status.finished_at_ns;
     container.state.error = status.error;
     (void)persist_locked(*record);
-    if (container.host_config.auto_remove) {
-        // As dockerd: an auto-remove container that ended while no engine ran is removed (its
-        // client's wait is gone with the old engine).
-        std::string container_id = id;
-        enqueue([this, container_id] {
-            (void)remove(container_id, {.force = false, .remove_volumes = true});
-        });
-    }
+    remove_if_auto_remove();
 }
 
 ErrorOr<CreateResult> EngineImpl::create_container(CreateRequest request) {

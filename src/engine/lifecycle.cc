@@ -538,13 +538,15 @@ ErrorOr<void> EngineImpl::remove_operation(const std::shared_ptr<ContainerRecord
                 " container " + id +
                 ". Stop the container before attempting removal or force "
                 "remove");
+        // An auto-remove container that ran and ended needs no "removing" record: an engine
+        // that dies before the rename below removes it on restore anyway (restore_one).
+        bool ended_auto_remove =
+            status == Status::exited && record->container.host_config.auto_remove;
         record->container.state.status =
             running ? record->container.state.status : Status::removing;
         record->container.state.stopped_by_user = true;
         record->restart_due_ns = 0;
-        // An auto-remove container that stopped needs no "removing" record: an engine that
-        // dies before the rename below removes it on restore anyway (restore_one), as dockerd.
-        if (running || !record->container.host_config.auto_remove)
+        if (!ended_auto_remove)
             (void)persist_state_locked(*record);
     }
     if (running) {
