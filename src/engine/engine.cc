@@ -107,6 +107,7 @@ ErrorOr<void> EngineImpl::initialize() {
     TRY(fs::mkdir_p(fs::join(options_.data_root, "volumes"), 0700));
     // What removals moved aside and a crash kept from deleting.
     (void)fs::remove_tree(trash_dir());
+    (void)fs::remove_tree(exec_trash_dir());
     TRY(fs::mkdir_p(fs::join(options_.exec_root, "containers"), 0700));
     TRY(fs::mkdir_p(runtime_.crun_root, 0700));
     // crun then runs from one read-only mount instead of re-executing a protected copy of
@@ -171,6 +172,10 @@ std::string EngineImpl::container_dir(const std::string& id) const {
 
 std::string EngineImpl::trash_dir() const {
     return fs::join(options_.data_root, "trash");
+}
+
+std::string EngineImpl::exec_trash_dir() const {
+    return fs::join(options_.exec_root, "trash");
 }
 
 std::string EngineImpl::record_path(const std::string& id) const {
@@ -315,10 +320,21 @@ void EngineImpl::restore_one(const std::string& id) {
         log::debug("container " + id + ": re-adopted its shim");
         return;
     }
+    // As dockerd: an auto-remove container that ended while no engine ran (or before its
+    // removal was done) is removed; its client's wait went with the old engine.
+    auto remove_if_auto_remove = [&] {
+        if (!container.host_config.auto_remove || container.state.status != Status::exited)
+            return;
+        std::string container_id = id;
+        enqueue([this, container_id] {
+            (void)remove(container_id, {.force = false, .remove_volumes = true});
+        });
+    };
     if (container.state.status != Status::running && container.state.status != Status::paused) {
         if (container.state.status == Status::restarting)
             container.state.status = Status::exited;
         (void)persist_locked(*record);
+        remove_if_auto_remove();
         return;
     }
     // It was running and its shim ended while we were away: take the exit status it left.
@@ -338,6 +354,7 @@ void EngineImpl::restore_one(const std::string& id) {
     container.state.finished_at_ns = status.finished_at_ns;
     container.state.error = status.error;
     (void)persist_locked(*record);
+    remove_if_auto_remove();
 }
 
 ErrorOr<CreateResult> EngineImpl::create_container(CreateRequest request) {

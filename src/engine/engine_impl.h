@@ -111,6 +111,7 @@ class EngineImpl final : public Engine {
     std::string record_path(const std::string& id) const;
     // <data-root>/trash: removed containers' directories, until their files are deleted.
     std::string trash_dir() const;
+    std::string exec_trash_dir() const;
     std::string exec_root_dir(const std::string& id) const;
     std::string volume_dir(const std::string& name) const;
 

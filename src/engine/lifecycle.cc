@@ -538,11 +538,16 @@ ErrorOr<void> EngineImpl::remove_operation(const std::shared_ptr<ContainerRecord
                 " container " + id +
                 ". Stop the container before attempting removal or force "
                 "remove");
+        // An auto-remove container that ran and ended needs no "removing" record: an engine
+        // that dies before the rename below removes it on restore anyway (restore_one).
+        bool ended_auto_remove =
+            status == Status::exited && record->container.host_config.auto_remove;
         record->container.state.status =
             running ? record->container.state.status : Status::removing;
         record->container.state.stopped_by_user = true;
         record->restart_due_ns = 0;
-        (void)persist_state_locked(*record);
+        if (!ended_auto_remove)
+            (void)persist_state_locked(*record);
     }
     if (running) {
         {
@@ -558,16 +563,24 @@ ErrorOr<void> EngineImpl::remove_operation(const std::shared_ptr<ContainerRecord
         (void)persist_state_locked(*record);
     }
     cleanup_runtime(id);
-    (void)fs::remove_tree(exec_root_dir(id));
-    // The container's directory leaves the store in one rename (a crash leaves it whole or
-    // gone, and initialize() empties the trash); its files are deleted after the waiters of
-    // the removal (`run --rm`) have been told.
-    std::string trash = fs::join(trash_dir(), id + "-" + std::to_string(sys::monotonic_ns()));
+    // The container's directories (its record and files, its exec-root dir) leave in one
+    // rename each (a crash leaves them whole or gone, and initialize() empties both trash
+    // dirs); their files are deleted on the worker, after the removal was answered and its
+    // waiters (`run --rm`, `wait?condition=removed`) were told.
+    std::vector<std::string> trash;
+    std::string suffix = id + "-" + std::to_string(sys::monotonic_ns());
+    std::string exec_trash = fs::join(exec_trash_dir(), suffix);
+    if (fs::mkdir_p(exec_trash_dir(), 0700).is_error() ||
+        sys::rename(exec_root_dir(id), exec_trash).is_error())
+        (void)fs::remove_tree(exec_root_dir(id));
+    else
+        trash.push_back(exec_trash);
+    std::string data_trash = fs::join(trash_dir(), suffix);
     if (fs::mkdir_p(trash_dir(), 0700).is_error() ||
-        sys::rename(container_dir(id), trash).is_error()) {
-        trash.clear();
+        sys::rename(container_dir(id), data_trash).is_error())
         TRY(fs::remove_tree(container_dir(id)));
-    }
+    else
+        trash.push_back(data_trash);
     std::vector<std::string> volumes;
     {
         std::lock_guard lock(mutex_);
@@ -599,7 +612,10 @@ ErrorOr<void> EngineImpl::remove_operation(const std::shared_ptr<ContainerRecord
         (void)fs::remove_tree(fs::dirname(volume_dir(name)));
     state_changed();
     if (!trash.empty())
-        (void)fs::remove_tree(trash);
+        enqueue([trash = std::move(trash)] {
+            for (const auto& dir : trash)
+                (void)fs::remove_tree(dir);
+        });
     return {};
 }
 

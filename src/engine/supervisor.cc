@@ -135,10 +135,15 @@ void EngineImpl::handle_container_exit(const std::string& id) {
         container.state.status = Status::restarting;
         wake_supervisor();
     } else if (container.host_config.auto_remove) {
+        // Removed next, on the worker: its record is not rewritten on the way (the removal of
+        // an auto-remove container writes none either). An engine that dies before the
+        // removal finds the record "running", the shim gone and exit.json, and removes it.
         std::string container_id = id;
         enqueue([this, container_id] {
             (void)remove(container_id, {.force = false, .remove_volumes = true});
         });
+        state_changed();
+        return;
     }
     (void)persist_state_locked(record);
     state_changed();

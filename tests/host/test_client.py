@@ -87,3 +87,34 @@ def test_client_unknown_container(client):
     result = client("inspect", "no-such-x", check=False)
     assert result.returncode != 0
     assert "No such" in result.stderr and "no-such-x" in result.stderr
+
+
+def test_client_run_rm_makes_the_docker_clis_calls(session_root):
+    """`run --rm` of system-docker and of the stock docker CLI against an API that answers at
+    once (bench/run's floor of a client): both exit 0 after the same calls, in the same order
+    (ping, create, attach, wait for the removal, start)."""
+    from harness import Docker
+    from instant_api import InstantApi
+
+    server = InstantApi(str(session_root / f"instant-{uuid.uuid4().hex[:8]}.sock"))
+    try:
+        calls = {}
+        for name, argv, environment in (
+                ("system-docker", [CLIENT, "-H", server.host, "run", "--rm", "some/image", "true"],
+                 None),
+                ("docker", Docker(server.host).argv(["run", "--rm", "some/image", "true"]),
+                 Docker(server.host).environment())):
+            first = len(server.requests)
+            result = subprocess.run(argv, capture_output=True, text=True, timeout=30,
+                                    env=environment)
+            assert result.returncode == 0, (name, result.stdout, result.stderr)
+            calls[name] = [re.sub(r"^(\w+) (/v[\d.]+)?", r"\1 ", call).split("?")[0]
+                           for call in server.requests[first:]]
+            calls[name] = [re.sub(r"/containers/[0-9a-f]{64}/", "/containers/ID/", call)
+                           for call in calls[name] if not call.endswith("/_ping")]
+        expected = ["POST /containers/create", "POST /containers/ID/attach",
+                    "POST /containers/ID/wait", "POST /containers/ID/start"]
+        assert calls["system-docker"] == expected, calls
+        assert calls["docker"] == expected, calls
+    finally:
+        server.close()

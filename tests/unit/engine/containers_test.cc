@@ -188,6 +188,20 @@ TEST_F(EngineTest, AutoRemoveAfterExit) {
     ASSERT_FALSE(waited.is_error());
     EXPECT_EQ(waited->exit_code, 0);
     EXPECT_EQ(engine_->inspect(created->id).error().kind(), ErrorKind::not_found);
+    // Its directories left at once; their files go on the worker after the waiters were told.
+    EXPECT_FALSE(fs::exists(options_.data_root + "/containers/" + created->id).value());
+    EXPECT_FALSE(fs::exists(options_.exec_root + "/containers/" + created->id).value());
+    auto trash_empty = [&] {
+        for (const auto& trash : {options_.data_root + "/trash", options_.exec_root + "/trash"}) {
+            auto entries = fs::list_dir(trash);
+            if (!entries.is_error() && !entries->empty())
+                return false;
+        }
+        return true;
+    };
+    for (int i = 0; i < 200 && !trash_empty(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    EXPECT_TRUE(trash_empty());
 
     auto conflicting = request({"true"});
     conflicting.host_config.auto_remove = true;
@@ -410,6 +424,37 @@ TEST_F(EngineTest, LearnsExitThatHappenedWhileAway) {
     ASSERT_FALSE(container.is_error());
     EXPECT_EQ(container->state.status, Status::exited);
     EXPECT_EQ(container->state.exit_code, 5);
+}
+
+TEST_F(EngineTest, RemovesAutoRemoveContainerThatExitedWhileAway) {
+    auto create = request({"sh", "-c", "sleep 0.5; exit 4"}, "gone-away");
+    create.host_config.auto_remove = true;
+    auto created = engine_->create_container(create);
+    ASSERT_FALSE(created.is_error());
+    std::string id = created->id;
+    ASSERT_FALSE(engine_->start(id).is_error());
+    engine_->shutdown();
+    engine_.reset();
+    std::string shim_file = options_.exec_root + "/containers/" + id + "/shim.json";
+    auto shim_text = fs::read_file(shim_file);
+    ASSERT_FALSE(shim_text.is_error());
+    auto at = shim_text->find("\"shim_pid\":");
+    ASSERT_NE(at, std::string::npos) << *shim_text;
+    int shim_pid = std::atoi(shim_text->c_str() + at + 11);
+    ASSERT_GT(shim_pid, 0);
+    for (int i = 0; i < 200 && ::kill(shim_pid, 0) == 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ASSERT_NE(::kill(shim_pid, 0), 0);
+    make_engine();
+    // As dockerd: the new engine removes it (nobody waits for it any more).
+    bool gone = false;
+    for (int i = 0; i < 200 && !gone; ++i) {
+        gone = engine_->inspect(id).is_error();
+        if (!gone)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_TRUE(gone);
+    EXPECT_FALSE(fs::exists(options_.data_root + "/containers/" + id).value());
 }
 
 TEST_F(EngineTest, AlwaysPolicyStartsOnEngineStart) {
