@@ -87,8 +87,8 @@ ErrorOr<void> boot(BootState& state, Timeline& timeline) {
     timeline.add("modules loaded");
 
     if (init::running_from_initramfs()) {
-        log::debug("moving the initramfs into a tmpfs root");
-        TRY_CONTEXT(init::switch_to_tmpfs_root(), "switch to the tmpfs root");
+        log::debug("making / a bind mount of the initramfs");
+        TRY_CONTEXT(init::switch_to_bound_root(), "switch to a bind mount of the initramfs");
         TRY_CONTEXT(init::apply_mounts(init::early_mounts()), "early mounts in the new root");
         timeline.add("root switched");
     }
