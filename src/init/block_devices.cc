@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <climits>
 #include <cstring>
+#include <string_view>
 
 #include "base/fs.h"
 #include "base/sys.h"
@@ -33,9 +35,18 @@ UniqueFd open_uevent_socket() {
     return UniqueFd(fd);
 }
 
-void drain(int fd) {
+// Reads the pending events; whether one was about a block device (a disk or partition came,
+// went or changed). Module loads send events too: those need no rescan.
+bool drain_block_events(int fd) {
+    bool block = false;
     char buffer[8192];
-    while (::recv(fd, buffer, sizeof(buffer), MSG_DONTWAIT) > 0) {
+    for (;;) {
+        ssize_t n = ::recv(fd, buffer, sizeof(buffer), MSG_DONTWAIT);
+        if (n <= 0)
+            return block;
+        std::string_view message(buffer, static_cast<size_t>(n));
+        if (message.find("SUBSYSTEM=block") != std::string_view::npos)
+            block = true;
     }
 }
 
@@ -75,19 +86,27 @@ ErrorOr<bool> device_is_zeroed(const std::string& device_path, size_t bytes) {
     return checked > 0;
 }
 
-ErrorOr<std::optional<std::string>> wait_for_device(const std::string& spec, int wait_seconds) {
+ErrorOr<std::optional<std::string>> wait_for_device(const std::string& spec, int wait_seconds,
+                                                    int stop_fd) {
     UniqueFd events = open_uevent_socket();
     int64_t deadline = sys::monotonic_ns() + int64_t(wait_seconds) * 1'000'000'000;
+    bool scan = true;
     for (;;) {
-        if (auto found = TRY(find_device(spec)))
-            return found;
+        if (scan) {
+            if (auto found = TRY(find_device(spec)))
+                return found;
+        }
         int64_t left_ms = (deadline - sys::monotonic_ns()) / 1'000'000;
         if (left_ms <= 0 || !events)
             return std::optional<std::string>();
-        pollfd poll_fd{events.get(), POLLIN, 0};
-        int ready = ::poll(&poll_fd, 1, static_cast<int>(left_ms));
-        if (ready > 0)
-            drain(events.get());
+        pollfd poll_fds[2] = {{events.get(), POLLIN, 0}, {stop_fd, POLLIN, 0}};
+        int ready = ::poll(poll_fds, stop_fd >= 0 ? 2 : 1,
+                           static_cast<int>(std::min<int64_t>(left_ms, INT_MAX)));
+        if (ready > 0 && stop_fd >= 0 && (poll_fds[1].revents & POLLIN)) {
+            // One last look: the device may have come with the last events.
+            return find_device(spec);
+        }
+        scan = ready > 0 && drain_block_events(events.get());
     }
 }
 

@@ -25,8 +25,10 @@ using block::list_block_devices;
 ErrorOr<std::optional<std::string>> find_device(const std::string& spec);
 
 // find_device, waiting up to `wait_seconds` for the device to show up: rescans on each kernel
-// uevent (a netlink socket), never sleeps.
-ErrorOr<std::optional<std::string>> wait_for_device(const std::string& spec, int wait_seconds);
+// uevent about a block device (a netlink socket), never sleeps. Stops early, after one more
+// scan, when `stop_fd` becomes readable (the end of the module loading, say).
+ErrorOr<std::optional<std::string>> wait_for_device(const std::string& spec, int wait_seconds,
+                                                    int stop_fd = -1);
 
 // Whether the first `bytes` of the device are all zero: a blank disk that autoformat may take.
 ErrorOr<bool> device_is_zeroed(const std::string& device_path, size_t bytes = 1 << 20);

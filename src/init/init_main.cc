@@ -34,8 +34,9 @@ using init::console_line;
 // Events of this boot kept in memory until /var/log is in place.
 class Timeline {
   public:
-    void add(std::string event) {
-        events_.emplace_back(boot_timeline::now_seconds(), std::move(event));
+    void add(std::string event) { add(boot_timeline::now_seconds(), std::move(event)); }
+    void add(double seconds, std::string event) {
+        events_.emplace_back(seconds, std::move(event));
         if (file_open_)
             (void)boot_timeline::record(events_.back().second);
     }
@@ -82,9 +83,25 @@ ErrorOr<void> boot(BootState& state, Timeline& timeline) {
     for (const auto& key : state.options.unknown_keys)
         console_line("warning: ignoring bad kernel command line value " + key);
 
+    // The boot modules load on a thread while init goes on: the state disk and the boot medium
+    // are taken as soon as their drivers bring them, while the other drivers still probe.
     log::debug("loading kernel modules");
-    report_modules(init::load_module_list(std::string(init::kModuleList)));
-    timeline.add("modules loaded");
+    auto modules =
+        init::ModuleLoader::start(std::string(init::kModuleList), init::ModuleStage::boot);
+    if (!modules) {
+        console_line("warning: kernel modules on a thread: " + modules.error().message());
+        report_modules(init::load_module_list(std::string(init::kModuleList)));
+        timeline.add("modules loaded");
+    }
+    int modules_done_fd = modules ? (*modules)->done_fd() : -1;
+    bool modules_reported = !modules;
+    auto finish_modules = [&] {
+        if (modules_reported)
+            return;
+        modules_reported = true;
+        report_modules((*modules)->wait());
+        timeline.add((*modules)->finished_seconds(), "modules loaded");
+    };
 
     if (init::running_from_initramfs()) {
         log::debug("making / a bind mount of the initramfs");
@@ -107,7 +124,7 @@ ErrorOr<void> boot(BootState& state, Timeline& timeline) {
     if (state.options.no_state) {
         console_line("state disk disabled on the command line: running in RAM");
     } else {
-        auto device = init::find_or_format_state(state.options);
+        auto device = init::find_or_format_state(state.options, modules_done_fd);
         if (!device) {
             console_line("WARNING: state disk: " + device.error().message() +
                          "; running in RAM, nothing will persist");
@@ -138,7 +155,7 @@ ErrorOr<void> boot(BootState& state, Timeline& timeline) {
     timeline.open_file();
 
     // The boot medium carries the system images.
-    auto media = init::mount_boot_media();
+    auto media = init::mount_boot_media(10, modules_done_fd);
     if (!media)
         console_line("warning: boot medium: " + media.error().message());
     else if (!*media)
@@ -146,6 +163,8 @@ ErrorOr<void> boot(BootState& state, Timeline& timeline) {
                      "): no system images to load");
     else
         timeline.add("boot medium mounted");
+    // Containers need overlay, the supervisor the power button.
+    finish_modules();
     return {};
 }
 

@@ -1,6 +1,7 @@
 #include "init/kernel_modules.h"
 
 #include <fcntl.h>
+#include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "base/boot_timeline.h"
 #include "base/fs.h"
 #include "base/sys.h"
 
@@ -242,6 +244,34 @@ ErrorOr<ModuleLoadReport> load_module_list(const std::string& list_path, ModuleS
     for (auto& thread : threads)
         thread.join();
     return report;
+}
+
+ErrorOr<std::unique_ptr<ModuleLoader>> ModuleLoader::start(std::string list_path, ModuleStage stage,
+                                                           std::string modules_root) {
+    int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (fd < 0)
+        return Error::from_errno("eventfd", "module loading", errno);
+    std::unique_ptr<ModuleLoader> loader(new ModuleLoader(UniqueFd(fd)));
+    ModuleLoader* self = loader.get();
+    self->thread_ = std::thread(
+        [self, list_path = std::move(list_path), stage, modules_root = std::move(modules_root)] {
+            self->report_.emplace(load_module_list(list_path, stage, modules_root));
+            self->finished_seconds_ = boot_timeline::now_seconds();
+            uint64_t one = 1;
+            (void)!::write(self->done_.get(), &one, sizeof one);
+        });
+    return loader;
+}
+
+const ErrorOr<ModuleLoadReport>& ModuleLoader::wait() {
+    if (thread_.joinable())
+        thread_.join();
+    return *report_;
+}
+
+ModuleLoader::~ModuleLoader() {
+    if (thread_.joinable())
+        thread_.join();
 }
 
 }  // namespace corral::init

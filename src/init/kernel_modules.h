@@ -2,11 +2,15 @@
 #pragma once
 
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "base/error.h"
+#include "base/fd.h"
 
 namespace corral::init {
 
@@ -64,5 +68,30 @@ struct ModuleLoadReport {
 ErrorOr<ModuleLoadReport> load_module_list(const std::string& list_path,
                                            ModuleStage stage = ModuleStage::boot,
                                            const std::string& modules_root = "/lib/modules");
+
+// load_module_list on a thread of its own, so that init looks for its disks while the drivers
+// of the others still probe: done_fd() becomes readable when the loading is over.
+class ModuleLoader {
+  public:
+    static ErrorOr<std::unique_ptr<ModuleLoader>> start(std::string list_path, ModuleStage stage,
+                                                        std::string modules_root = "/lib/modules");
+    ModuleLoader(const ModuleLoader&) = delete;
+    ModuleLoader& operator=(const ModuleLoader&) = delete;
+    ~ModuleLoader();
+
+    // An eventfd, readable once every module of the stage was tried.
+    int done_fd() const { return done_.get(); }
+    // Waits for the end of the loading: its report, and when it ended (boot_timeline seconds).
+    const ErrorOr<ModuleLoadReport>& wait();
+    double finished_seconds() const { return finished_seconds_; }
+
+  private:
+    explicit ModuleLoader(UniqueFd done) : done_(std::move(done)) {}
+
+    UniqueFd done_;
+    std::thread thread_;
+    std::optional<ErrorOr<ModuleLoadReport>> report_;
+    double finished_seconds_ = 0;
+};
 
 }  // namespace corral::init
