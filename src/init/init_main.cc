@@ -95,6 +95,16 @@ ErrorOr<void> boot(BootState& state, Timeline& timeline) {
     }
     int modules_done_fd = modules ? (*modules)->done_fd() : -1;
     bool modules_reported = !modules;
+    // A disk can show up before the module of its file system is in: wait for that module
+    // (or the end of the loading) unless the kernel knows the type already.
+    auto wait_for_file_system = [&](const std::string& type, const std::string& module) {
+        if (modules_reported)
+            return;
+        auto known = fs::read_file("/proc/filesystems");
+        if (known && known->find("\t" + type + "\n") != std::string::npos)
+            return;
+        (*modules)->wait_for_module(module);
+    };
     auto finish_modules = [&] {
         if (modules_reported)
             return;
@@ -134,6 +144,7 @@ ErrorOr<void> boot(BootState& state, Timeline& timeline) {
         } else {
             if ((*device)->formatted_now)
                 console_line("formatted " + (*device)->path + " as RANCHER_STATE");
+            wait_for_file_system(state.options.state_fstype, state.options.state_fstype);
             auto mounted = init::mount_state(**device, state.options);
             if (mounted) {
                 console_line("state disk " + (*device)->path + " mounted on " +
@@ -155,6 +166,7 @@ ErrorOr<void> boot(BootState& state, Timeline& timeline) {
     timeline.open_file();
 
     // The boot medium carries the system images.
+    wait_for_file_system("iso9660", "isofs");
     auto media = init::mount_boot_media(10, modules_done_fd);
     if (!media)
         console_line("warning: boot medium: " + media.error().message());

@@ -1,9 +1,13 @@
 // Kernel modules: modules.dep parsing, dependency order, loading with finit_module(2).
 #pragma once
 
+#include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -65,9 +69,11 @@ struct ModuleLoadReport {
 // uname). A module that fails is reported and the others still load: a missing NIC driver must
 // not stop boot. Modules load side by side, each once its dependencies are in: the time goes
 // into their init functions (device probes), which overlap.
-ErrorOr<ModuleLoadReport> load_module_list(const std::string& list_path,
-                                           ModuleStage stage = ModuleStage::boot,
-                                           const std::string& modules_root = "/lib/modules");
+// `on_module_tried`, when given, is called with each module's name once it loaded or failed.
+ErrorOr<ModuleLoadReport> load_module_list(
+    const std::string& list_path, ModuleStage stage = ModuleStage::boot,
+    const std::string& modules_root = "/lib/modules",
+    const std::function<void(const std::string& name)>& on_module_tried = {});
 
 // load_module_list on a thread of its own, so that init looks for its disks while the drivers
 // of the others still probe: done_fd() becomes readable when the loading is over.
@@ -84,6 +90,8 @@ class ModuleLoader {
     // Waits for the end of the loading: its report, and when it ended (boot_timeline seconds).
     const ErrorOr<ModuleLoadReport>& wait();
     double finished_seconds() const { return finished_seconds_; }
+    // Waits until the module `name` (as module_name gives it) was tried, or the loading is over.
+    void wait_for_module(const std::string& name);
 
   private:
     explicit ModuleLoader(UniqueFd done) : done_(std::move(done)) {}
@@ -91,6 +99,10 @@ class ModuleLoader {
     UniqueFd done_;
     std::thread thread_;
     std::optional<ErrorOr<ModuleLoadReport>> report_;
+    std::mutex mutex_;
+    std::condition_variable progress_;
+    std::set<std::string> tried_;  // guarded by mutex_
+    bool over_ = false;            // guarded by mutex_
     double finished_seconds_ = 0;
 };
 

@@ -160,6 +160,9 @@ TEST(ModuleLoader, SignalsDoneAndReportsEveryModule) {
 
     auto loader = ModuleLoader::start(list, ModuleStage::boot, dir->path() + "/lib/modules");
     ASSERT_TRUE(loader) << loader.error().message();
+    // A module that failed counts as tried; an unknown one is waited for until the end.
+    (*loader)->wait_for_module("a");
+    (*loader)->wait_for_module("missing");
     pollfd done{(*loader)->done_fd(), POLLIN, 0};
     ASSERT_EQ(::poll(&done, 1, 30'000), 1);
     const auto& report = (*loader)->wait();
