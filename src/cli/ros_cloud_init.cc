@@ -7,9 +7,7 @@
 // Problems are warnings on the service's log, in /var/log/cloud-init.log and on the console:
 // a broken cloud-config never stops the boot.
 #include <fcntl.h>
-#include <linux/cdrom.h>
 #include <sched.h>
-#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,6 +18,7 @@
 #include <set>
 #include <sstream>
 
+#include "base/block_label.h"
 #include "base/fs.h"
 #include "base/process.h"
 #include "base/sys.h"
@@ -39,35 +38,10 @@ struct CloudInitOptions {
     std::string write_files_for;
 };
 
-// Where a disk's file system label is, for the two file systems datasource disks use.
+// A disk's file-system label (base/block_label.h); empty when it has none or cannot be read.
 std::string read_label(const std::string& device) {
-    auto fd = sys::open(device, O_RDONLY | O_NONBLOCK);
-    if (!fd)
-        return {};
-    // An optical drive without a disc still reports a size; reading it fails after the
-    // kernel's retries, each logged on the console (slow on a serial console under TCG).
-    if (int status = ::ioctl(fd->get(), CDROM_DRIVE_STATUS, CDSL_CURRENT);
-        status == CDS_NO_DISC || status == CDS_TRAY_OPEN)
-        return {};
-    char block[512];
-    // ISO 9660: the primary volume descriptor at 32 KiB, volume id at byte 40.
-    if (::pread(fd->get(), block, sizeof block, 32768) == sizeof block && block[0] == 1 &&
-        std::memcmp(block + 1, "CD001", 5) == 0) {
-        std::string label(block + 40, 32);
-        return label.substr(0, label.find_last_not_of(' ') + 1);
-    }
-    if (::pread(fd->get(), block, sizeof block, 0) != sizeof block)
-        return {};
-    // FAT: the label in the extended boot record (FAT32 at 71, FAT12/16 at 43).
-    if (std::memcmp(block + 82, "FAT32", 5) == 0) {
-        std::string label(block + 71, 11);
-        return label.substr(0, label.find_last_not_of(' ') + 1);
-    }
-    if (std::memcmp(block + 54, "FAT", 3) == 0) {
-        std::string label(block + 43, 11);
-        return label.substr(0, label.find_last_not_of(' ') + 1);
-    }
-    return {};
+    auto identity = block::identify_device(device);
+    return identity && *identity ? (*identity)->label : std::string();
 }
 
 bool is_mount_point(const std::string& directory) {
@@ -77,16 +51,7 @@ bool is_mount_point(const std::string& directory) {
 
 // Mounts datasource disks found by label on /media/cidata and /media/config-2 (read-only).
 void mount_datasource_disks(std::vector<std::string>& warnings) {
-    auto devices = fs::list_dir("/sys/class/block");
-    if (!devices)
-        return;
-    for (const auto& name : *devices) {
-        if (name.starts_with("loop") || name.starts_with("ram"))
-            continue;
-        // An empty drive (a CD drive without a disc) has size 0; reading it only logs errors.
-        auto size = fs::read_file("/sys/class/block/" + name + "/size", 64);
-        if (!size || size->empty() || size->front() == '0')
-            continue;
+    for (const auto& name : block::list_block_devices()) {
         std::string device = "/dev/" + name;
         if (auto present = sys::stat_if_exists(device); !present || !*present)
             device = "/host/dev/" + name;

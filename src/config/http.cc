@@ -1,9 +1,8 @@
 #include "config/http.h"
 
-#include <curl/curl.h>
-
 #include <memory>
-#include <mutex>
+
+#include "base/curl_library.h"
 
 namespace corral::config {
 
@@ -26,11 +25,6 @@ size_t on_data(char* data, size_t size, size_t count, void* user) {
     return bytes;
 }
 
-void global_init() {
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
 }  // namespace
 
 bool is_http_url(std::string_view text) {
@@ -40,36 +34,36 @@ bool is_http_url(std::string_view text) {
 ErrorOr<std::string> http_get(const std::string& url, const HttpOptions& options) {
     if (!is_http_url(url))
         return Error::invalid("GET " + url + ": only http:// and https:// URLs");
-    global_init();
-    std::unique_ptr<CURL, void (*)(CURL*)> handle(curl_easy_init(), curl_easy_cleanup);
+    auto* curl_api = TRY_CONTEXT(curl_library(), "GET " + url);
+    std::unique_ptr<CURL, void (*)(CURL*)> handle(curl_api->easy_init(), curl_api->easy_cleanup);
     if (!handle)
         return Error::internal("GET " + url + ": cannot create a curl handle");
     Download download;
     download.limit = options.max_bytes;
     char error_buffer[CURL_ERROR_SIZE] = {};
     CURL* curl = handle.get();
-    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT, options.timeout_seconds);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, options.connect_timeout_seconds);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &download);
-    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
-    curl_easy_setopt(curl, CURLOPT_USERAGENT, "corral-ros/" CORRAL_VERSION);
-    CURLcode result = curl_easy_perform(curl);
+    curl_api->easy_setopt(curl, CURLOPT_URL, url.c_str());
+    curl_api->easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_api->easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_api->easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_api->easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
+    curl_api->easy_setopt(curl, CURLOPT_TIMEOUT, options.timeout_seconds);
+    curl_api->easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, options.connect_timeout_seconds);
+    curl_api->easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_api->easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
+    curl_api->easy_setopt(curl, CURLOPT_WRITEDATA, &download);
+    curl_api->easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
+    curl_api->easy_setopt(curl, CURLOPT_USERAGENT, "corral-ros/" CORRAL_VERSION);
+    CURLcode result = curl_api->easy_perform(curl);
     if (download.too_large)
         return Error(ErrorKind::too_large, "GET " + url + ": larger than " +
                                                std::to_string(options.max_bytes) + " bytes");
     if (result != CURLE_OK) {
-        std::string reason = error_buffer[0] ? error_buffer : curl_easy_strerror(result);
+        std::string reason = error_buffer[0] ? error_buffer : curl_api->easy_strerror(result);
         return Error(ErrorKind::unavailable, "GET " + url + ": " + reason);
     }
     long status = 0;
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_api->easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     if (status >= 400) {
         ErrorKind kind = status == 404 ? ErrorKind::not_found : ErrorKind::unavailable;
         return Error(kind, "GET " + url + ": HTTP " + std::to_string(status));

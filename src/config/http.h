@@ -1,4 +1,5 @@
-// Fetching a document over HTTP(S) with libcurl: service repositories and the url: datasource.
+// Fetching a document over HTTP(S) with libcurl (opened on first use, base/curl_library.h): service
+// repositories and the url: datasource.
 #pragma once
 
 #include <string>

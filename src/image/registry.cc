@@ -1,16 +1,13 @@
 #include "image/registry.h"
 
 #include <arpa/inet.h>
-#include <curl/curl.h>
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <mutex>
 #include <nlohmann/json.hpp>
-#include <type_traits>
 
+#include "base/curl_library.h"
 #include "base/fs.h"
 #include "base/sys.h"
 #include "image/digest.h"
@@ -94,67 +91,12 @@ std::string registry_errors(std::string_view body) {
     }
 }
 
-// libcurl is opened on the first registry client, not linked: the engine idles most of its
-// life, and libcurl with its TLS, Kerberos, LDAP and IDN libraries is megabytes of resident
-// pages that only a pull uses. The headers give the types; these are its entry points.
-struct CurlApi {
-    CURLcode (*global_init)(long flags);
-    CURL* (*easy_init)();
-    CURLcode (*easy_setopt)(CURL* handle, CURLoption option, ...);
-    CURLcode (*easy_perform)(CURL* handle);
-    void (*easy_cleanup)(CURL* handle);
-    const char* (*easy_strerror)(CURLcode code);
-    char* (*easy_escape)(CURL* handle, const char* text, int length);
-    void (*free)(void* pointer);
-    curl_slist* (*slist_append)(curl_slist* list, const char* text);
-    void (*slist_free_all)(curl_slist* list);
-};
-
-const CurlApi* curl_api = nullptr;  // set once by load_curl, before any use
+// libcurl is opened on the first registry client (base/curl_library.h), not linked; set once
+// by load_curl, before any use.
+const CurlApi* curl_api = nullptr;
 
 ErrorOr<void> load_curl() {
-    static std::once_flag once;
-    static std::string failure;
-    std::call_once(once, [] {
-        // The soname of libcurl's ABI 4 (every libcurl 7.x and 8.x).
-        void* library = ::dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-        if (!library) {
-            const char* why = ::dlerror();
-            failure = std::string("cannot load libcurl (needed to pull): ") +
-                      (why ? why : "libcurl.so.4 not found");
-            return;
-        }
-        static CurlApi api;
-        bool complete = true;
-        auto resolve = [&](auto& entry, const char* name) {
-            void* symbol = ::dlsym(library, name);
-            if (!symbol) {
-                complete = false;
-                failure = std::string("libcurl.so.4 has no ") + name;
-            }
-            entry = reinterpret_cast<std::remove_reference_t<decltype(entry)>>(symbol);
-        };
-        resolve(api.global_init, "curl_global_init");
-        resolve(api.easy_init, "curl_easy_init");
-        resolve(api.easy_setopt, "curl_easy_setopt");
-        resolve(api.easy_perform, "curl_easy_perform");
-        resolve(api.easy_cleanup, "curl_easy_cleanup");
-        resolve(api.easy_strerror, "curl_easy_strerror");
-        resolve(api.easy_escape, "curl_easy_escape");
-        resolve(api.free, "curl_free");
-        resolve(api.slist_append, "curl_slist_append");
-        resolve(api.slist_free_all, "curl_slist_free_all");
-        if (!complete)
-            return;
-        // The library stays loaded for the life of the process (it keeps global state).
-        if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-            failure = "curl_global_init failed";
-            return;
-        }
-        curl_api = &api;
-    });
-    if (!curl_api)
-        return Error(ErrorKind::unavailable, failure);
+    curl_api = TRY(curl_library());
     return {};
 }
 

@@ -34,8 +34,9 @@ using init::console_line;
 // Events of this boot kept in memory until /var/log is in place.
 class Timeline {
   public:
-    void add(std::string event) {
-        events_.emplace_back(boot_timeline::now_seconds(), std::move(event));
+    void add(std::string event) { add(boot_timeline::now_seconds(), std::move(event)); }
+    void add(double seconds, std::string event) {
+        events_.emplace_back(seconds, std::move(event));
         if (file_open_)
             (void)boot_timeline::record(events_.back().second);
     }
@@ -82,13 +83,39 @@ ErrorOr<void> boot(BootState& state, Timeline& timeline) {
     for (const auto& key : state.options.unknown_keys)
         console_line("warning: ignoring bad kernel command line value " + key);
 
+    // The boot modules load on a thread while init goes on: the state disk and the boot medium
+    // are taken as soon as their drivers bring them, while the other drivers still probe.
     log::debug("loading kernel modules");
-    report_modules(init::load_module_list(std::string(init::kModuleList)));
-    timeline.add("modules loaded");
+    auto modules =
+        init::ModuleLoader::start(std::string(init::kModuleList), init::ModuleStage::boot);
+    if (!modules) {
+        console_line("warning: kernel modules on a thread: " + modules.error().message());
+        report_modules(init::load_module_list(std::string(init::kModuleList)));
+        timeline.add("modules loaded");
+    }
+    int modules_done_fd = modules ? (*modules)->done_fd() : -1;
+    bool modules_reported = !modules;
+    // A disk can show up before the module of its file system is in: wait for that module
+    // (or the end of the loading) unless the kernel knows the type already.
+    auto wait_for_file_system = [&](const std::string& type, const std::string& module) {
+        if (modules_reported)
+            return;
+        auto known = fs::read_file("/proc/filesystems");
+        if (known && known->find("\t" + type + "\n") != std::string::npos)
+            return;
+        (*modules)->wait_for_module(module);
+    };
+    auto finish_modules = [&] {
+        if (modules_reported)
+            return;
+        modules_reported = true;
+        report_modules((*modules)->wait());
+        timeline.add((*modules)->finished_seconds(), "modules loaded");
+    };
 
     if (init::running_from_initramfs()) {
-        log::debug("moving the initramfs into a tmpfs root");
-        TRY_CONTEXT(init::switch_to_tmpfs_root(), "switch to the tmpfs root");
+        log::debug("making / a bind mount of the initramfs");
+        TRY_CONTEXT(init::switch_to_bound_root(), "switch to a bind mount of the initramfs");
         TRY_CONTEXT(init::apply_mounts(init::early_mounts()), "early mounts in the new root");
         timeline.add("root switched");
     }
@@ -107,7 +134,7 @@ ErrorOr<void> boot(BootState& state, Timeline& timeline) {
     if (state.options.no_state) {
         console_line("state disk disabled on the command line: running in RAM");
     } else {
-        auto device = init::find_or_format_state(state.options);
+        auto device = init::find_or_format_state(state.options, modules_done_fd);
         if (!device) {
             console_line("WARNING: state disk: " + device.error().message() +
                          "; running in RAM, nothing will persist");
@@ -117,6 +144,7 @@ ErrorOr<void> boot(BootState& state, Timeline& timeline) {
         } else {
             if ((*device)->formatted_now)
                 console_line("formatted " + (*device)->path + " as RANCHER_STATE");
+            wait_for_file_system(state.options.state_fstype, state.options.state_fstype);
             auto mounted = init::mount_state(**device, state.options);
             if (mounted) {
                 console_line("state disk " + (*device)->path + " mounted on " +
@@ -138,7 +166,8 @@ ErrorOr<void> boot(BootState& state, Timeline& timeline) {
     timeline.open_file();
 
     // The boot medium carries the system images.
-    auto media = init::mount_boot_media();
+    wait_for_file_system("iso9660", "isofs");
+    auto media = init::mount_boot_media(10, modules_done_fd);
     if (!media)
         console_line("warning: boot medium: " + media.error().message());
     else if (!*media)
@@ -146,6 +175,8 @@ ErrorOr<void> boot(BootState& state, Timeline& timeline) {
                      "): no system images to load");
     else
         timeline.add("boot medium mounted");
+    // Containers need overlay, the supervisor the power button.
+    finish_modules();
     return {};
 }
 

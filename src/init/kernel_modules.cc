@@ -1,6 +1,7 @@
 #include "init/kernel_modules.h"
 
 #include <fcntl.h>
+#include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "base/boot_timeline.h"
 #include "base/fs.h"
 #include "base/sys.h"
 
@@ -146,8 +148,9 @@ std::set<std::string> builtin_modules(const std::string& directory) {
 
 }  // namespace
 
-ErrorOr<ModuleLoadReport> load_module_list(const std::string& list_path, ModuleStage stage,
-                                           const std::string& modules_root) {
+ErrorOr<ModuleLoadReport> load_module_list(
+    const std::string& list_path, ModuleStage stage, const std::string& modules_root,
+    const std::function<void(const std::string& name)>& on_module_tried) {
     std::string directory = modules_root + "/" + kernel_release();
     auto stages = parse_module_stages(TRY(fs::read_file(list_path)));
     auto index = TRY(ModuleIndex::parse(TRY(fs::read_file(directory + "/modules.dep"))));
@@ -228,6 +231,8 @@ ErrorOr<ModuleLoadReport> load_module_list(const std::string& list_path, ModuleS
             taken[next] = true;
             lock.unlock();
             load_one(order[next]);
+            if (on_module_tried)
+                on_module_tried(module_name(order[next]));
             lock.lock();
             done.insert(order[next]);
             changed.notify_all();
@@ -242,6 +247,50 @@ ErrorOr<ModuleLoadReport> load_module_list(const std::string& list_path, ModuleS
     for (auto& thread : threads)
         thread.join();
     return report;
+}
+
+ErrorOr<std::unique_ptr<ModuleLoader>> ModuleLoader::start(std::string list_path, ModuleStage stage,
+                                                           std::string modules_root) {
+    int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (fd < 0)
+        return Error::from_errno("eventfd", "module loading", errno);
+    std::unique_ptr<ModuleLoader> loader(new ModuleLoader(UniqueFd(fd)));
+    ModuleLoader* self = loader.get();
+    self->thread_ = std::thread(
+        [self, list_path = std::move(list_path), stage, modules_root = std::move(modules_root)] {
+            auto report =
+                load_module_list(list_path, stage, modules_root, [self](const std::string& name) {
+                    std::lock_guard lock(self->mutex_);
+                    self->tried_.insert(name);
+                    self->progress_.notify_all();
+                });
+            self->report_.emplace(std::move(report));
+            self->finished_seconds_ = boot_timeline::now_seconds();
+            {
+                std::lock_guard lock(self->mutex_);
+                self->over_ = true;
+                self->progress_.notify_all();
+            }
+            uint64_t one = 1;
+            (void)!::write(self->done_.get(), &one, sizeof one);
+        });
+    return loader;
+}
+
+const ErrorOr<ModuleLoadReport>& ModuleLoader::wait() {
+    if (thread_.joinable())
+        thread_.join();
+    return *report_;
+}
+
+void ModuleLoader::wait_for_module(const std::string& name) {
+    std::unique_lock lock(mutex_);
+    progress_.wait(lock, [&] { return over_ || tried_.count(module_name(name)) > 0; });
+}
+
+ModuleLoader::~ModuleLoader() {
+    if (thread_.joinable())
+        thread_.join();
 }
 
 }  // namespace corral::init

@@ -1,12 +1,20 @@
 // Kernel modules: modules.dep parsing, dependency order, loading with finit_module(2).
 #pragma once
 
+#include <condition_variable>
+#include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "base/error.h"
+#include "base/fd.h"
 
 namespace corral::init {
 
@@ -61,8 +69,41 @@ struct ModuleLoadReport {
 // uname). A module that fails is reported and the others still load: a missing NIC driver must
 // not stop boot. Modules load side by side, each once its dependencies are in: the time goes
 // into their init functions (device probes), which overlap.
-ErrorOr<ModuleLoadReport> load_module_list(const std::string& list_path,
-                                           ModuleStage stage = ModuleStage::boot,
-                                           const std::string& modules_root = "/lib/modules");
+// `on_module_tried`, when given, is called with each module's name once it loaded or failed.
+ErrorOr<ModuleLoadReport> load_module_list(
+    const std::string& list_path, ModuleStage stage = ModuleStage::boot,
+    const std::string& modules_root = "/lib/modules",
+    const std::function<void(const std::string& name)>& on_module_tried = {});
+
+// load_module_list on a thread of its own, so that init looks for its disks while the drivers
+// of the others still probe: done_fd() becomes readable when the loading is over.
+class ModuleLoader {
+  public:
+    static ErrorOr<std::unique_ptr<ModuleLoader>> start(std::string list_path, ModuleStage stage,
+                                                        std::string modules_root = "/lib/modules");
+    ModuleLoader(const ModuleLoader&) = delete;
+    ModuleLoader& operator=(const ModuleLoader&) = delete;
+    ~ModuleLoader();
+
+    // An eventfd, readable once every module of the stage was tried.
+    int done_fd() const { return done_.get(); }
+    // Waits for the end of the loading: its report, and when it ended (boot_timeline seconds).
+    const ErrorOr<ModuleLoadReport>& wait();
+    double finished_seconds() const { return finished_seconds_; }
+    // Waits until the module `name` (as module_name gives it) was tried, or the loading is over.
+    void wait_for_module(const std::string& name);
+
+  private:
+    explicit ModuleLoader(UniqueFd done) : done_(std::move(done)) {}
+
+    UniqueFd done_;
+    std::thread thread_;
+    std::optional<ErrorOr<ModuleLoadReport>> report_;
+    std::mutex mutex_;
+    std::condition_variable progress_;
+    std::set<std::string> tried_;  // guarded by mutex_
+    bool over_ = false;            // guarded by mutex_
+    double finished_seconds_ = 0;
+};
 
 }  // namespace corral::init

@@ -3,6 +3,7 @@
 #include <sys/mount.h>
 
 #include <algorithm>
+#include <climits>
 
 #include "base/fs.h"
 #include "base/log.h"
@@ -32,7 +33,14 @@ std::span<const std::string_view> persistent_directories() {
     return kPersistent;
 }
 
-ErrorOr<std::optional<StateDevice>> find_or_format_state(const BootOptions& options) {
+ErrorOr<std::optional<StateDevice>> find_or_format_state(const BootOptions& options,
+                                                         int modules_done_fd) {
+    // While the disk drivers still load, the labelled disk is waited for as it shows up; the
+    // blank-disk check below needs every disk, so it comes once they have loaded.
+    if (modules_done_fd >= 0) {
+        if (auto found = TRY(wait_for_device(options.state_device, INT_MAX / 2, modules_done_fd)))
+            return std::optional<StateDevice>(StateDevice{*found, false});
+    }
     // A blank autoformat disk is never labelled: do not wait the whole timeout for a label
     // when such a disk is already here.
     bool has_blank_candidate = false;

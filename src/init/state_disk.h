@@ -27,8 +27,10 @@ struct StateDevice {
 
 // Finds the state device, waiting up to options.state_wait_seconds for it to appear (on kernel
 // uevents, not by sleeping). When the label is not found, formats the first zeroed device of
-// options.autoformat. nullopt: no state disk (boot in RAM).
-ErrorOr<std::optional<StateDevice>> find_or_format_state(const BootOptions& options);
+// options.autoformat. nullopt: no state disk (boot in RAM). With `modules_done_fd` (readable
+// once the boot modules have loaded), the labelled disk is first waited for while they load.
+ErrorOr<std::optional<StateDevice>> find_or_format_state(const BootOptions& options,
+                                                         int modules_done_fd = -1);
 
 // Mounts the state device at kStateMount and binds each persistent directory onto it. On
 // failure nothing stays mounted.

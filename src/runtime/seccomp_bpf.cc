@@ -1,7 +1,6 @@
 // compile_seccomp_profile: libseccomp through dlopen, the calls crun makes for a profile.
 #include "runtime/seccomp_bpf.h"
 
-#include <dlfcn.h>
 #include <linux/seccomp.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -10,8 +9,10 @@
 #include <cerrno>
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <vector>
 
+#include "base/dynamic_library.h"
 #include "base/fd.h"
 #include "base/sys.h"
 
@@ -23,9 +24,9 @@ namespace {
 constexpr int unknown_syscall = -1;
 
 // The functions of libseccomp 2 (soname libseccomp.so.2) this needs, as its header declares
-// them (scmp_filter_ctx is a pointer).
+// them (scmp_filter_ctx is a pointer). `library` keeps it open while they are used.
 struct SeccompLibrary {
-    void* handle = nullptr;
+    std::optional<DynamicLibrary> library;
     void* (*init)(uint32_t default_action) = nullptr;
     void (*release)(void* context) = nullptr;
     uint32_t (*arch_resolve_name)(const char* name) = nullptr;
@@ -34,39 +35,19 @@ struct SeccompLibrary {
     int (*rule_add)(void* context, uint32_t action, int syscall, unsigned int arg_count,
                     ...) = nullptr;
     int (*export_bpf)(const void* context, int fd) = nullptr;
-
-    SeccompLibrary() = default;
-    SeccompLibrary(const SeccompLibrary&) = delete;
-    SeccompLibrary& operator=(const SeccompLibrary&) = delete;
-    ~SeccompLibrary() {
-        if (handle)
-            ::dlclose(handle);
-    }
 };
 
-ErrorOr<void> load(SeccompLibrary& library) {
-    library.handle = ::dlopen("libseccomp.so.2", RTLD_NOW | RTLD_LOCAL);
-    if (!library.handle) {
-        const char* why = ::dlerror();
-        return Error(ErrorKind::unavailable,
-                     std::string("cannot load libseccomp: ") + (why ? why : "not found"));
-    }
-    std::string missing;
-    auto resolve = [&](auto& entry, const char* name) {
-        void* symbol = ::dlsym(library.handle, name);
-        if (!symbol && missing.empty())
-            missing = name;
-        entry = reinterpret_cast<std::remove_reference_t<decltype(entry)>>(symbol);
-    };
-    resolve(library.init, "seccomp_init");
-    resolve(library.release, "seccomp_release");
-    resolve(library.arch_resolve_name, "seccomp_arch_resolve_name");
-    resolve(library.arch_add, "seccomp_arch_add");
-    resolve(library.syscall_resolve_name, "seccomp_syscall_resolve_name");
-    resolve(library.rule_add, "seccomp_rule_add");
-    resolve(library.export_bpf, "seccomp_export_bpf");
-    if (!missing.empty())
-        return Error(ErrorKind::unavailable, "libseccomp.so.2 has no " + missing);
+ErrorOr<void> load(SeccompLibrary& seccomp) {
+    seccomp.library = TRY(DynamicLibrary::open(
+        "libseccomp.so.2", "compiling the seccomp profile (else crun compiles it)", "libseccomp2"));
+    const auto& library = *seccomp.library;
+    TRY(library.resolve(seccomp.init, "seccomp_init"));
+    TRY(library.resolve(seccomp.release, "seccomp_release"));
+    TRY(library.resolve(seccomp.arch_resolve_name, "seccomp_arch_resolve_name"));
+    TRY(library.resolve(seccomp.arch_add, "seccomp_arch_add"));
+    TRY(library.resolve(seccomp.syscall_resolve_name, "seccomp_syscall_resolve_name"));
+    TRY(library.resolve(seccomp.rule_add, "seccomp_rule_add"));
+    TRY(library.resolve(seccomp.export_bpf, "seccomp_export_bpf"));
     return {};
 }
 

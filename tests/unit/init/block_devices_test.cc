@@ -1,6 +1,7 @@
 #include "init/block_devices.h"
 
 #include <gtest/gtest.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -9,6 +10,7 @@
 
 #include "base/fs.h"
 #include "base/process.h"
+#include "base/sys.h"
 
 namespace corral::init {
 namespace {
@@ -120,6 +122,18 @@ TEST(FindDevice, WaitReturnsAfterTheDeadlineWhenAbsent) {
     auto found = wait_for_device("LABEL=CORRAL_NO_SUCH_LABEL_EVER", 0);
     ASSERT_TRUE(found);
     EXPECT_FALSE(*found);
+}
+
+// The module loading ends: one more scan, then the wait gives up long before its timeout.
+TEST(FindDevice, WaitStopsWhenTheStopFdIsReadable) {
+    int stop = ::eventfd(1, EFD_CLOEXEC);
+    ASSERT_GE(stop, 0);
+    int64_t begin = sys::monotonic_ns();
+    auto found = wait_for_device("LABEL=CORRAL_NO_SUCH_LABEL_EVER", 600, stop);
+    ::close(stop);
+    ASSERT_TRUE(found) << found.error().message();
+    EXPECT_FALSE(*found);
+    EXPECT_LT(sys::monotonic_ns() - begin, int64_t(30) * 1'000'000'000);
 }
 
 }  // namespace

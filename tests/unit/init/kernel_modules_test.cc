@@ -1,8 +1,12 @@
 #include "init/kernel_modules.h"
 
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/utsname.h>
 
 #include <algorithm>
+
+#include "base/fs.h"
 
 namespace corral::init {
 namespace {
@@ -130,6 +134,43 @@ TEST(ModuleList, ShippedListResolvesAgainstItsOwnNames) {
         EXPECT_EQ(name.find('/'), std::string::npos) << name;
         EXPECT_EQ(name.find('='), std::string::npos) << name;
     }
+}
+
+}  // namespace
+}  // namespace corral::init
+
+namespace corral::init {
+namespace {
+
+// The loader's thread tries every module of the stage and then signals done_fd(): files that
+// are no modules fail with the kernel's (or the permission's) reason, and the report says so.
+TEST(ModuleLoader, SignalsDoneAndReportsEveryModule) {
+    auto dir = fs::TempDir::create("/tmp", "corral-modules");
+    ASSERT_TRUE(dir);
+    utsname names{};
+    ASSERT_EQ(::uname(&names), 0);
+    std::string release_dir = dir->path() + "/lib/modules/" + names.release;
+    ASSERT_TRUE(fs::mkdir_p(release_dir + "/kernel"));
+    ASSERT_TRUE(fs::write_file_atomic(release_dir + "/modules.dep",
+                                      "kernel/a.ko:\nkernel/b.ko: kernel/a.ko\n"));
+    ASSERT_TRUE(fs::write_file_atomic(release_dir + "/kernel/a.ko", "not a module"));
+    ASSERT_TRUE(fs::write_file_atomic(release_dir + "/kernel/b.ko", "not a module"));
+    std::string list = dir->path() + "/modules";
+    ASSERT_TRUE(fs::write_file_atomic(list, "b\nmissing\n[later]\na\n"));
+
+    auto loader = ModuleLoader::start(list, ModuleStage::boot, dir->path() + "/lib/modules");
+    ASSERT_TRUE(loader) << loader.error().message();
+    // A module that failed counts as tried; an unknown one is waited for until the end.
+    (*loader)->wait_for_module("a");
+    (*loader)->wait_for_module("missing");
+    pollfd done{(*loader)->done_fd(), POLLIN, 0};
+    ASSERT_EQ(::poll(&done, 1, 30'000), 1);
+    const auto& report = (*loader)->wait();
+    ASSERT_TRUE(report) << report.error().message();
+    EXPECT_TRUE(report->loaded.empty());
+    // a and b fail in the kernel, `missing` is not in modules.dep.
+    ASSERT_EQ(report->failed.size(), 3u);
+    EXPECT_GT((*loader)->finished_seconds(), 0.0);
 }
 
 }  // namespace

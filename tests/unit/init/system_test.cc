@@ -91,32 +91,6 @@ TEST(StateDisk, PersistentDirectoriesOfTheIssue) {
                                      "/var/lib/rancher", "/home", "/opt", "/var/log"}));
 }
 
-TEST(MoveTree, MovesEverythingButTheSkippedAndEmptiesTheSource) {
-    auto from = fs::TempDir::create("/tmp", "corral-from");
-    auto to = fs::TempDir::create("/tmp", "corral-to");
-    ASSERT_TRUE(from && to);
-    std::string source = from->path();
-    ASSERT_TRUE(fs::mkdir_p(source + "/usr/bin"));
-    ASSERT_TRUE(fs::mkdir_p(source + "/proc"));
-    ASSERT_TRUE(fs::write_file_atomic(source + "/usr/bin/tool", "#!/bin/sh\n", 0750));
-    ASSERT_TRUE(fs::write_file_atomic(source + "/proc/keep", "x"));
-    ASSERT_TRUE(sys::symlink("usr/bin", source + "/bin"));
-    std::string big(3 << 20, 'z');
-    ASSERT_TRUE(fs::write_file_atomic(source + "/big", big));
-
-    auto moved = move_tree(source, to->path(), {"proc"});
-    ASSERT_TRUE(moved) << moved.error().message();
-
-    EXPECT_EQ(*fs::read_file(to->path() + "/usr/bin/tool"), "#!/bin/sh\n");
-    EXPECT_EQ(sys::stat(to->path() + "/usr/bin/tool")->st_mode & 07777, 0750u);
-    EXPECT_EQ(*sys::readlink(to->path() + "/bin"), "usr/bin");
-    EXPECT_EQ(fs::read_file(to->path() + "/big")->size(), big.size());
-    EXPECT_FALSE(*fs::exists(to->path() + "/proc"));
-    // The source keeps only what was skipped.
-    EXPECT_EQ(*fs::list_dir(source), (std::vector<std::string>{"proc"}));
-    EXPECT_TRUE(*fs::exists(source + "/proc/keep"));
-}
-
 TEST(BootTimeline, LineFormatAndAppend) {
     EXPECT_EQ(boot_timeline::format_line(1.23456, "init"), "1.235 init\n");
     auto dir = fs::TempDir::create("/tmp", "corral-timeline");
