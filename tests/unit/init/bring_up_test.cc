@@ -135,6 +135,25 @@ TEST_F(BringUpTest, KeepsTheLastBootsContainersAndRunsOneShotsAgain) {
     EXPECT_EQ(all_logs("once"), "ran\nran\n");
 }
 
+TEST_F(BringUpTest, OneAtATimeTheHeaviestChainFirst) {
+    LocalEngine local(*engine_, *store_);
+    BringUpOptions options;
+    options.paths = paths_;
+    options.max_parallel = 1;
+    ServicesReport report = bring_up_system_services(local, options);
+    ASSERT_TRUE(report.problems.empty()) << report.problems[0];
+    // The one-shot with `daemon` behind it (6) before the holder (3), which no service ready
+    // at the start outweighs; then the two daemons, `daemon` once both it waits for are done.
+    ASSERT_EQ(report.started.size(), 4u);
+    EXPECT_EQ(report.started[0], "once");
+    EXPECT_EQ(report.started[1], "holder");
+    std::vector<std::string> rest(report.started.begin() + 2, report.started.end());
+    std::sort(rest.begin(), rest.end());
+    EXPECT_EQ(rest, (std::vector<std::string>{"daemon", "extra"}));
+    EXPECT_EQ(inspect("daemon").state.status, engine::Status::running);
+    EXPECT_EQ(all_logs("once"), "ran\n");
+}
+
 TEST_F(BringUpTest, ChangedDefinitionsAndImagesAreMadeAgain) {
     bring_up();
     std::string daemon_id = inspect("daemon").id;
