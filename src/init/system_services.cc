@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -235,12 +236,22 @@ ServicesReport bring_up_system_services(compose::ContainerEngine& engine,
     std::condition_variable finished;
     std::set<std::string> done;
     std::set<std::string> launched;
+    // When each service in flight was launched: one that has taken longer than
+    // options.busy_for (a pull of a missing image, a one-shot that waits on something) no
+    // longer holds its place, so it cannot stall the rest of the boot.
+    std::map<std::string, std::chrono::steady_clock::time_point> since;
+    auto busy = [&] {
+        auto now = std::chrono::steady_clock::now();
+        return static_cast<size_t>(std::count_if(since.begin(), since.end(), [&](auto& entry) {
+            return !done.count(entry.first) && now - entry.second < options.busy_for;
+        }));
+    };
     std::vector<std::thread> workers;
     std::unique_lock lock(mutex);
     while (done.size() < services.size()) {
         for (const auto* service : order) {
             const std::string& name = service->name;
-            if (launched.size() - done.size() >= limit)
+            if (busy() >= limit)
                 break;
             if (launched.count(name))
                 continue;
@@ -249,6 +260,7 @@ ServicesReport bring_up_system_services(compose::ContainerEngine& engine,
                              [&](const std::string& need) { return done.count(need) > 0; }))
                 continue;
             launched.insert(name);
+            since[name] = std::chrono::steady_clock::now();
             workers.emplace_back([&, name] {
                 // A container whose definition and image are unchanged is kept (started if
                 // the last boot left it stopped); a one-shot runs again on each boot, but not
@@ -272,7 +284,11 @@ ServicesReport bring_up_system_services(compose::ContainerEngine& engine,
             });
         }
         size_t before = done.size();
-        finished.wait(lock, [&] { return done.size() != before; });
+        if (launched.size() == services.size())
+            finished.wait(lock, [&] { return done.size() != before; });
+        else
+            finished.wait_for(lock, std::chrono::milliseconds(200),
+                              [&] { return done.size() != before; });
     }
     lock.unlock();
     for (auto& worker : workers)

@@ -3,6 +3,7 @@
 // created and started in dependency order.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <string>
 #include <vector>
@@ -52,6 +53,9 @@ struct BringUpOptions {
     // CPUs, at least 2). Under QEMU TCG a start is CPU work (crun's namespaces, mounts and
     // device nodes); more at once only slows the chain the others wait for.
     int max_parallel = 0;
+    // A service still being brought up after this long (pulling its image, a one-shot
+    // waiting) stops counting against max_parallel.
+    std::chrono::milliseconds busy_for{5000};
 };
 
 // Reads the configuration layers and the service repositories (as `ros service enable`

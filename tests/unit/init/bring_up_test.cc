@@ -154,6 +154,29 @@ TEST_F(BringUpTest, OneAtATimeTheHeaviestChainFirst) {
     EXPECT_EQ(all_logs("once"), "ran\n");
 }
 
+TEST_F(BringUpTest, AServiceBusyForLongNoLongerHoldsItsPlace) {
+    // The one-shot goes first and takes 3 s; after busy_for the holder starts beside it.
+    auto text = fs::read_file(paths_.os_config, 1 << 20);
+    ASSERT_TRUE(text);
+    std::string config = *text;
+    size_t at = config.find(R"(["echo", "ran"])");
+    ASSERT_NE(at, std::string::npos);
+    config.replace(at, 15, R"(["sleep", "3"])");
+    ASSERT_TRUE(fs::write_file_atomic(paths_.os_config, config));
+    LocalEngine local(*engine_, *store_);
+    BringUpOptions options;
+    options.paths = paths_;
+    options.max_parallel = 1;
+    options.busy_for = std::chrono::milliseconds(300);
+    ServicesReport report = bring_up_system_services(local, options);
+    ASSERT_TRUE(report.problems.empty()) << report.problems[0];
+    ASSERT_EQ(report.started.size(), 4u);
+    EXPECT_EQ(report.started[0], "holder");
+    EXPECT_EQ(report.started[1], "extra");
+    EXPECT_EQ(report.started[2], "once");
+    EXPECT_EQ(report.started[3], "daemon");
+}
+
 TEST_F(BringUpTest, ChangedDefinitionsAndImagesAreMadeAgain) {
     bring_up();
     std::string daemon_id = inspect("daemon").id;
