@@ -155,13 +155,13 @@ TEST_F(BringUpTest, OneAtATimeTheHeaviestChainFirst) {
 }
 
 TEST_F(BringUpTest, AServiceBusyForLongNoLongerHoldsItsPlace) {
-    // The one-shot goes first and takes 3 s; after busy_for the holder starts beside it.
+    // The one-shot goes first and takes 5 s; after busy_for the holder starts beside it.
     auto text = fs::read_file(paths_.os_config, 1 << 20);
     ASSERT_TRUE(text);
     std::string config = *text;
     size_t at = config.find(R"(["echo", "ran"])");
     ASSERT_NE(at, std::string::npos);
-    config.replace(at, 15, R"(["sleep", "3"])");
+    config.replace(at, 15, R"(["sleep", "5"])");
     ASSERT_TRUE(fs::write_file_atomic(paths_.os_config, config));
     LocalEngine local(*engine_, *store_);
     BringUpOptions options;
