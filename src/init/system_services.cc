@@ -1,9 +1,12 @@
 #include "init/system_services.h"
 
 #include <fcntl.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -132,6 +135,38 @@ std::map<std::string, std::vector<std::string>> service_prerequisites(
     return prerequisites;
 }
 
+std::map<std::string, int> service_priorities(
+    const std::vector<compose::Service>& services,
+    const std::map<std::string, std::vector<std::string>>& prerequisites) {
+    std::map<std::string, int> own;
+    for (const auto& service : services)
+        own[service.name] = service.createonly ? 1 : service.detach ? 2 : 4;
+    // Who waits for each service.
+    std::map<std::string, std::vector<std::string>> waiting;
+    for (const auto& [name, needs] : prerequisites)
+        for (const auto& need : needs)
+            waiting[need].push_back(name);
+    std::map<std::string, int> priority;
+    std::set<std::string> visiting;
+    // Depth-first, memoized; a cycle (the plan refuses those) counts its members once.
+    std::function<int(const std::string&)> chain = [&](const std::string& name) -> int {
+        if (auto found = priority.find(name); found != priority.end())
+            return found->second;
+        if (!visiting.insert(name).second)
+            return 0;
+        int behind = 0;
+        for (const auto& later : waiting[name])
+            behind = std::max(behind, chain(later));
+        visiting.erase(name);
+        int total = (own.count(name) ? own[name] : 0) + behind;
+        priority[name] = total;
+        return total;
+    };
+    for (const auto& service : services)
+        chain(service.name);
+    return priority;
+}
+
 namespace {
 
 // The configured services of system scope, in start order (compose::plan_services: the
@@ -182,19 +217,42 @@ ServicesReport bring_up_system_services(compose::ContainerEngine& engine,
     for (const auto& service : services)
         by_name[service.name] = &service;
     auto prerequisites = service_prerequisites(services);
+    auto priorities = service_priorities(services, prerequisites);
+    // The configuration's order among equals; the heaviest chain first.
+    std::vector<const compose::Service*> order;
+    for (const auto& service : services)
+        order.push_back(&service);
+    std::stable_sort(order.begin(), order.end(), [&](const auto* a, const auto* b) {
+        return priorities[a->name] > priorities[b->name];
+    });
+    size_t limit = options.max_parallel > 0
+                       ? static_cast<size_t>(options.max_parallel)
+                       : std::max<size_t>(2, std::max(0L, ::sysconf(_SC_NPROCESSORS_ONLN)));
 
-    // Every service starts on its own thread as soon as all it waits for are done (up, or
-    // failed: a failure is reported and does not hold back the others), so independent
-    // services come up side by side instead of one after another.
+    // Every service starts on its own thread once all it waits for are done (up, or failed:
+    // a failure is reported and does not hold back the others) and fewer than `limit` others
+    // are being brought up, so independent services come up side by side.
     std::mutex mutex;
     std::condition_variable finished;
     std::set<std::string> done;
     std::set<std::string> launched;
+    // When each service in flight was launched: one that has taken longer than
+    // options.busy_for (a pull of a missing image, a one-shot that waits on something) no
+    // longer holds its place, so it cannot stall the rest of the boot.
+    std::map<std::string, std::chrono::steady_clock::time_point> since;
+    auto busy = [&] {
+        auto now = std::chrono::steady_clock::now();
+        return static_cast<size_t>(std::count_if(since.begin(), since.end(), [&](auto& entry) {
+            return !done.count(entry.first) && now - entry.second < options.busy_for;
+        }));
+    };
     std::vector<std::thread> workers;
     std::unique_lock lock(mutex);
     while (done.size() < services.size()) {
-        for (const auto& service : services) {
-            const std::string& name = service.name;
+        for (const auto* service : order) {
+            const std::string& name = service->name;
+            if (busy() >= limit)
+                break;
             if (launched.count(name))
                 continue;
             const auto& needs = prerequisites[name];
@@ -202,6 +260,7 @@ ServicesReport bring_up_system_services(compose::ContainerEngine& engine,
                              [&](const std::string& need) { return done.count(need) > 0; }))
                 continue;
             launched.insert(name);
+            since[name] = std::chrono::steady_clock::now();
             workers.emplace_back([&, name] {
                 // A container whose definition and image are unchanged is kept (started if
                 // the last boot left it stopped); a one-shot runs again on each boot, but not
@@ -225,7 +284,11 @@ ServicesReport bring_up_system_services(compose::ContainerEngine& engine,
             });
         }
         size_t before = done.size();
-        finished.wait(lock, [&] { return done.size() != before; });
+        if (launched.size() == services.size())
+            finished.wait(lock, [&] { return done.size() != before; });
+        else
+            finished.wait_for(lock, std::chrono::milliseconds(200),
+                              [&] { return done.size() != before; });
     }
     lock.unlock();
     for (auto& worker : workers)

@@ -3,6 +3,7 @@
 // created and started in dependency order.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <string>
 #include <vector>
@@ -34,17 +35,33 @@ struct ServicesReport {
 std::map<std::string, std::vector<std::string>> service_prerequisites(
     const std::vector<compose::Service>& services);
 
+// How much a service's own bring-up weighs on the boot's longest chain, plus the heaviest
+// chain of the services waiting for it: a volume holder (create only) 1, a daemon 2 (create or
+// start), a one-shot 4 (start, then its run is waited for). Services with more behind them
+// start first when the starts are capped.
+std::map<std::string, int> service_priorities(
+    const std::vector<compose::Service>& services,
+    const std::map<std::string, std::vector<std::string>>& prerequisites);
+
 struct BringUpOptions {
     // The engine restarted within this boot and the services were up once already: a one-shot
     // that ran to success is not run again.
     bool again = false;
     // Where the configuration layers and the repository cache are (tests: a temporary root).
     config::LayerPaths paths{};
+    // At most this many services are being brought up at once (0: the number of online
+    // CPUs, at least 2). Under QEMU TCG a start is CPU work (crun's namespaces, mounts and
+    // device nodes); more at once only slows the chain the others wait for.
+    int max_parallel = 0;
+    // A service still being brought up after this long (pulling its image, a one-shot
+    // waiting) stops counting against max_parallel.
+    std::chrono::milliseconds busy_for{5000};
 };
 
 // Reads the configuration layers and the service repositories (as `ros service enable`
 // wrote them) and brings up the system-scope services of compose::plan_services, each as soon
-// as what it waits for is done (independent services in parallel), by compose::up_service: a
+// as what it waits for is done (independent services in parallel, at most max_parallel at a
+// time, the ready one with the heaviest chain behind it first), by compose::up_service: a
 // container whose definition and image are unchanged is kept (started when stopped), a
 // changed one is made again, createonly services are only created, a detach=false service
 // runs (each boot) and is waited for before what comes after it. Each service up goes to the

@@ -213,7 +213,7 @@ ErrorOr<void> add_host_devices(const std::string& dir, const RuntimeOptions& opt
 }  // namespace
 
 ErrorOr<void> add_devices(const engine::HostConfig& host_config, const RuntimeOptions& options,
-                          oci::Linux& linux_spec) {
+                          oci::Linux& linux_spec, bool host_dev) {
     if (options.device_cgroup_rules) {
         if (host_config.privileged) {
             linux_spec.resources.devices.push_back({true, "a", std::nullopt, std::nullopt, "rwm"});
@@ -230,7 +230,7 @@ ErrorOr<void> add_devices(const engine::HostConfig& host_config, const RuntimeOp
             rules.push_back({true, "c", 136, std::nullopt, "rwm"});  // /dev/pts/*
         }
     }
-    if (host_config.privileged)
+    if (host_config.privileged && !host_dev)
         TRY(add_host_devices("/dev", options, linux_spec, 0));
     for (const auto& device : host_config.devices) {
         std::string container_path =

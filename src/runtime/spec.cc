@@ -4,6 +4,8 @@
 // docker's defaults.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 #include "base/fs.h"
 #include "base/sys.h"
 #include "runtime/capabilities.h"
@@ -65,8 +67,11 @@ ErrorOr<void> add_mounts(const BundleRequest& request, oci::Spec& spec) {
     bool privileged = host.privileged;
     auto& mounts = spec.mounts;
     mounts.push_back({"/proc", "proc", "proc", {"nosuid", "noexec", "nodev"}});
-    mounts.push_back(
-        {"/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}});
+    if (uses_host_dev(host))
+        mounts.push_back({"/dev", "bind", "/dev", {"rbind", "rprivate", "rw", "nosuid"}});
+    else
+        mounts.push_back(
+            {"/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}});
     mounts.push_back({"/dev/pts",
                       "devpts",
                       "devpts",
@@ -159,6 +164,15 @@ ErrorOr<void> add_mounts(const BundleRequest& request, oci::Spec& spec) {
 
 }  // namespace
 
+bool uses_host_dev(const engine::HostConfig& host) {
+    if (!host.privileged || !host.devices.empty())
+        return false;
+    return std::any_of(host.mounts.begin(), host.mounts.end(), [](const auto& mount) {
+        return mount.type == engine::MountSpec::Type::bind &&
+               (mount.source == "/dev" || mount.source == "/dev/");
+    });
+}
+
 ErrorOr<GeneratedSpec> generate_spec(const BundleRequest& request, const RuntimeOptions& options,
                                      const std::string& rootfs) {
     const auto& config = request.config;
@@ -226,7 +240,7 @@ ErrorOr<GeneratedSpec> generate_spec(const BundleRequest& request, const Runtime
     bool swap_supported = TRY(fs::exists(fs::join(parent_dir, "memory.swap.max")));
     spec.linux_section.resources =
         make_resources(host.resources, controllers, swap_supported, generated.warnings);
-    TRY(add_devices(host, options, spec.linux_section));
+    TRY(add_devices(host, options, spec.linux_section, uses_host_dev(host)));
     spec.linux_section.sysctl =
         std::map<std::string, std::string>(host.sysctls.begin(), host.sysctls.end());
     if (!host.privileged) {

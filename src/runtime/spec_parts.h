@@ -22,9 +22,17 @@ oci::Resources make_resources(const engine::Resources& resources,
                               const std::set<std::string>& controllers, bool swap_supported,
                               Warnings& warnings);
 
-// Device nodes and rules: requested devices, or every host device for privileged containers.
+// Device nodes and rules: requested devices, or every host device for privileged containers
+// (none when `host_dev` says /dev is the host's own, see uses_host_dev).
 ErrorOr<void> add_devices(const engine::HostConfig& host_config, const RuntimeOptions& options,
-                          oci::Linux& linux_spec);
+                          oci::Linux& linux_spec, bool host_dev = false);
+
+// Whether the container's /dev is the host's /dev (a recursive bind) instead of a tmpfs with
+// a node per host device: a privileged container that binds the host's whole /dev anyway (the
+// system services' system-volumes: /dev:/host/dev) and asks for no --device. It sees every
+// host device as docker's --privileged does, without the runtime making each node (~100 under
+// QEMU, each start); its /dev/pts, /dev/shm and /dev/mqueue are still its own mounts.
+bool uses_host_dev(const engine::HostConfig& host_config);
 
 // Docker's masked and read-only paths.
 const std::vector<std::string>& masked_paths();

@@ -135,6 +135,48 @@ TEST_F(BringUpTest, KeepsTheLastBootsContainersAndRunsOneShotsAgain) {
     EXPECT_EQ(all_logs("once"), "ran\nran\n");
 }
 
+TEST_F(BringUpTest, OneAtATimeTheHeaviestChainFirst) {
+    LocalEngine local(*engine_, *store_);
+    BringUpOptions options;
+    options.paths = paths_;
+    options.max_parallel = 1;
+    ServicesReport report = bring_up_system_services(local, options);
+    ASSERT_TRUE(report.problems.empty()) << report.problems[0];
+    // The one-shot with `daemon` behind it (6) before the holder (3), which no service ready
+    // at the start outweighs; then the two daemons, `daemon` once both it waits for are done.
+    ASSERT_EQ(report.started.size(), 4u);
+    EXPECT_EQ(report.started[0], "once");
+    EXPECT_EQ(report.started[1], "holder");
+    std::vector<std::string> rest(report.started.begin() + 2, report.started.end());
+    std::sort(rest.begin(), rest.end());
+    EXPECT_EQ(rest, (std::vector<std::string>{"daemon", "extra"}));
+    EXPECT_EQ(inspect("daemon").state.status, engine::Status::running);
+    EXPECT_EQ(all_logs("once"), "ran\n");
+}
+
+TEST_F(BringUpTest, AServiceBusyForLongNoLongerHoldsItsPlace) {
+    // The one-shot goes first and takes 5 s; after busy_for the holder starts beside it.
+    auto text = fs::read_file(paths_.os_config, 1 << 20);
+    ASSERT_TRUE(text);
+    std::string config = *text;
+    size_t at = config.find(R"(["echo", "ran"])");
+    ASSERT_NE(at, std::string::npos);
+    config.replace(at, 15, R"(["sleep", "5"])");
+    ASSERT_TRUE(fs::write_file_atomic(paths_.os_config, config));
+    LocalEngine local(*engine_, *store_);
+    BringUpOptions options;
+    options.paths = paths_;
+    options.max_parallel = 1;
+    options.busy_for = std::chrono::milliseconds(300);
+    ServicesReport report = bring_up_system_services(local, options);
+    ASSERT_TRUE(report.problems.empty()) << report.problems[0];
+    ASSERT_EQ(report.started.size(), 4u);
+    EXPECT_EQ(report.started[0], "holder");
+    EXPECT_EQ(report.started[1], "extra");
+    EXPECT_EQ(report.started[2], "once");
+    EXPECT_EQ(report.started[3], "daemon");
+}
+
 TEST_F(BringUpTest, ChangedDefinitionsAndImagesAreMadeAgain) {
     bring_up();
     std::string daemon_id = inspect("daemon").id;

@@ -131,5 +131,48 @@ syslog:
     EXPECT_EQ(prerequisites["network"], (std::vector<std::string>{"udev", "syslog"}));
 }
 
+TEST(SystemServices, PrioritiesWeighTheChainBehindEachService) {
+    // os-config.yml's shape: volume holders, a one-shot (cloud-init) that the console and the
+    // user engine wait for, and daemons with one follower (network → ntp) or none.
+    auto services = compose::parse_service_file(R"(
+volumes:
+  image: corral/os-base
+  labels: {io.rancher.os.createonly: "true"}
+acpid:
+  image: corral/os-base
+  volumes_from: [volumes]
+network:
+  image: corral/os-base
+  volumes_from: [volumes]
+ntp:
+  image: corral/os-base
+  labels: {io.rancher.os.after: network}
+cloud-init:
+  image: corral/os-base
+  labels: {io.rancher.os.detach: "false"}
+  volumes_from: [volumes]
+console:
+  image: corral/os-base
+  labels: {io.rancher.os.after: cloud-init}
+  volumes_from: [volumes]
+docker:
+  image: corral/os-base
+  labels: {io.rancher.os.after: cloud-init}
+  volumes_from: [volumes]
+)",
+                                                "test.yml", compose::default_environment());
+    ASSERT_TRUE(services) << services.error().message();
+    auto priorities = service_priorities(*services, service_prerequisites(*services));
+    EXPECT_EQ(priorities.size(), 7u);
+    EXPECT_EQ(priorities["console"], 2);
+    EXPECT_EQ(priorities["docker"], 2);
+    EXPECT_EQ(priorities["acpid"], 2);
+    EXPECT_EQ(priorities["ntp"], 2);
+    EXPECT_EQ(priorities["network"], 4);
+    // The one-shot's own run plus a start after it: the heaviest of the ready services.
+    EXPECT_EQ(priorities["cloud-init"], 6);
+    EXPECT_EQ(priorities["volumes"], 7);
+}
+
 }  // namespace
 }  // namespace corral::init

@@ -234,6 +234,43 @@ TEST(Spec, PrivilegedGetsEverything) {
     EXPECT_TRUE(has_option(*find_mount(spec, "/sys"), "rw"));
 }
 
+TEST(Spec, PrivilegedWithTheHostsDevBoundGetsTheHostsDev) {
+    SKIP_UNLESS_WORLD();
+    auto request = base_request();
+    request.host_config.privileged = true;
+    engine::MountSpec host_dev;
+    host_dev.type = engine::MountSpec::Type::bind;
+    host_dev.source = "/dev";
+    host_dev.target = "/host/dev";
+    request.host_config.mounts = {host_dev};
+    auto options = world().options;
+    options.device_cgroup_rules = true;
+    auto spec = generate(request, options);
+    const auto* dev = find_mount(spec, "/dev");
+    ASSERT_TRUE(dev);
+    EXPECT_EQ((*dev)["type"], "bind");
+    EXPECT_EQ((*dev)["source"], "/dev");
+    EXPECT_TRUE(has_option(*dev, "rbind"));
+    EXPECT_TRUE(has_option(*dev, "rprivate"));
+    EXPECT_TRUE(spec["linux"]["devices"].empty());
+    // Its own pts, shm and mqueue on top; every device allowed.
+    EXPECT_EQ((*find_mount(spec, "/dev/pts"))["type"], "devpts");
+    EXPECT_EQ((*find_mount(spec, "/dev/shm"))["type"], "tmpfs");
+    EXPECT_EQ((*find_mount(spec, "/dev/mqueue"))["type"], "mqueue");
+    ASSERT_EQ(spec["linux"]["resources"]["devices"].size(), 1u);
+    EXPECT_EQ(spec["linux"]["resources"]["devices"][0]["allow"], true);
+
+    // Not privileged, or a --device of its own: docker's tmpfs /dev with nodes.
+    request.host_config.devices = {{"/dev/null", "/dev/mynull", "rw"}};
+    spec = generate(request, options);
+    EXPECT_EQ((*find_mount(spec, "/dev"))["type"], "tmpfs");
+    EXPECT_FALSE(spec["linux"]["devices"].empty());
+    request.host_config.devices.clear();
+    request.host_config.privileged = false;
+    spec = generate(request, options);
+    EXPECT_EQ((*find_mount(spec, "/dev"))["type"], "tmpfs");
+}
+
 TEST(Spec, DevicesAndDeviceRules) {
     SKIP_UNLESS_WORLD();
     auto request = base_request();
