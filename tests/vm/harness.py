@@ -329,6 +329,7 @@ def run_case(case: dict, workdir: Path) -> None:
     step again until it passes or SECONDS are over.
       powerdown: SECONDS        ACPI power button; QEMU must exit within SECONDS
       reboot: true              power off cleanly, then boot again on the same state disk
+      boot: true                boot again on the same state disk (after a powerdown step)
     Every step may set `timeout` (seconds).
     `registry: [NAME, ...]` in a case starts a registry (see Registry) holding the images
     dist/images/NAME.tar as corral/NAME:VERSION, reached by the guest at @REGISTRY@.
@@ -373,6 +374,11 @@ def run_case(case: dict, workdir: Path) -> None:
             elif "reboot" in step:
                 vm.monitor("system_powerdown")
                 vm.wait_exit(timeout)
+                vm.stop()
+                vm.start()
+            elif "boot" in step:
+                # After a `powerdown` (whose console lines can be checked first): boot again
+                # from the same state disk.
                 vm.stop()
                 vm.start()
             else:
