@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -94,8 +95,21 @@ void shut_down(const ShutdownPlan& plan) {
     console_line("CorralOS is going down for " + std::string(power_action_name(plan.action)));
     if (plan.stop_engine)
         plan.stop_engine();
+    // What the engine did not stop: the console shell, processes users started from it.
+    // SIGHUP too, as a hang-up of their terminal: an interactive shell ignores SIGTERM but
+    // leaves on SIGHUP. SIGCONT wakes stopped processes so that they can act on both.
+    int64_t processes_begin = sys::monotonic_ns();
     ::kill(-1, SIGTERM);
-    if (!reaper::wait_for_no_children(int64_t(plan.process_grace_seconds) * 1000)) {
+    ::kill(-1, SIGHUP);
+    ::kill(-1, SIGCONT);
+    if (reaper::wait_for_no_children(int64_t(plan.process_grace_seconds) * 1000)) {
+        char took[32];
+        std::snprintf(took, sizeof took, "%.1f s",
+                      double(sys::monotonic_ns() - processes_begin) / 1e9);
+        console_line(std::string("the other processes ended in ") + took);
+    } else {
+        console_line("processes still running after " + std::to_string(plan.process_grace_seconds) +
+                     " s: SIGKILL");
         ::kill(-1, SIGKILL);
         if (!reaper::wait_for_no_children(2000))
             console_line("some processes did not end after SIGKILL");
