@@ -407,17 +407,7 @@ TEST_F(EngineTest, LearnsExitThatHappenedWhileAway) {
     ASSERT_FALSE(id.empty());
     engine_->shutdown();
     engine_.reset();
-    // Wait for the shim to finish (exit status written, shim gone) while no engine runs.
-    std::string shim_file = options_.exec_root + "/containers/" + id + "/shim.json";
-    auto shim_text = fs::read_file(shim_file);
-    ASSERT_FALSE(shim_text.is_error());
-    auto at = shim_text->find("\"shim_pid\":");
-    ASSERT_NE(at, std::string::npos) << *shim_text;
-    int shim_pid = std::atoi(shim_text->c_str() + at + 11);
-    ASSERT_GT(shim_pid, 0);
-    for (int i = 0; i < 200 && ::kill(shim_pid, 0) == 0; ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    ASSERT_NE(::kill(shim_pid, 0), 0);
+    ASSERT_NO_FATAL_FAILURE(wait_for_shim_to_end(id));
     options_.restore_restart_policies = true;
     make_engine();
     auto container = engine_->inspect(id);
@@ -435,16 +425,7 @@ TEST_F(EngineTest, RemovesAutoRemoveContainerThatExitedWhileAway) {
     ASSERT_FALSE(engine_->start(id).is_error());
     engine_->shutdown();
     engine_.reset();
-    std::string shim_file = options_.exec_root + "/containers/" + id + "/shim.json";
-    auto shim_text = fs::read_file(shim_file);
-    ASSERT_FALSE(shim_text.is_error());
-    auto at = shim_text->find("\"shim_pid\":");
-    ASSERT_NE(at, std::string::npos) << *shim_text;
-    int shim_pid = std::atoi(shim_text->c_str() + at + 11);
-    ASSERT_GT(shim_pid, 0);
-    for (int i = 0; i < 200 && ::kill(shim_pid, 0) == 0; ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    ASSERT_NE(::kill(shim_pid, 0), 0);
+    ASSERT_NO_FATAL_FAILURE(wait_for_shim_to_end(id));
     make_engine();
     // As dockerd: the new engine removes it (nobody waits for it any more).
     bool gone = false;

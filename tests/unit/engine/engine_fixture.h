@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
@@ -113,6 +115,21 @@ class EngineTest : public ::testing::Test {
         auto started = engine_->start(created->id);
         EXPECT_FALSE(started.is_error()) << started.error().message();
         return created->id;
+    }
+
+    // With no engine running: waits until the container's shim has ended (its exit status
+    // written, the process gone), as read from the shim's own file in the exec root.
+    void wait_for_shim_to_end(const std::string& id) {
+        std::string shim_file = options_.exec_root + "/containers/" + id + "/shim.json";
+        auto shim_text = fs::read_file(shim_file);
+        ASSERT_FALSE(shim_text.is_error());
+        auto at = shim_text->find("\"shim_pid\":");
+        ASSERT_NE(at, std::string::npos) << *shim_text;
+        int shim_pid = std::atoi(shim_text->c_str() + at + 11);
+        ASSERT_GT(shim_pid, 0);
+        for (int i = 0; i < 200 && ::kill(shim_pid, 0) == 0; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        ASSERT_NE(::kill(shim_pid, 0), 0);
     }
 
     int wait_exit(const std::string& id) {
