@@ -85,8 +85,11 @@ ErrorOr<int> run_attached(CommandContext& context, const AttachedRun& run) {
         std::string("/attach?stream=1&stdout=1&stderr=1&stdin=") + (run.interactive ? "1" : "0");
     auto stream = TRY(api->hijack("POST", container_path(run.id, attach_query)));
     std::optional<http::Connection> wait;
+    // As the docker CLI: the start goes once the wait's answer has begun (the engine holds the
+    // wait then). Sent on their own connections, a start could otherwise overtake the wait,
+    // and a --rm container that ends at once be gone before its wait arrives.
     if (!run.already_running)
-        wait.emplace(TRY(api->send_only(api->request(
+        wait.emplace(TRY(api->open_stream(api->request(
             "POST", container_path(run.id, "/wait?condition=" + run.wait_condition)))));
     if (!run.already_running) {
         auto started = api->call("POST", container_path(run.id, "/start"));
