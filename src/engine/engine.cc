@@ -140,6 +140,7 @@ ErrorOr<void> EngineImpl::initialize() {
         log::debug("shim factory: " + factory.error().message());
     supervisor_ = std::thread([this] { supervisor_loop(); });
     worker_ = std::thread([this] { worker_loop(); });
+    enqueue([this] { network_namespaces_.fill(); });
     if (options_.restore_restart_policies) {
         std::lock_guard lock(mutex_);
         for (const auto& [id, record] : containers_) {

@@ -20,6 +20,7 @@
 #include "engine/engine.h"
 #include "engine/events.h"
 #include "engine/notifier.h"
+#include "runtime/network_namespace.h"
 #include "runtime/runtime.h"
 #include "runtime/shim_client.h"
 
@@ -165,6 +166,8 @@ class EngineImpl final : public Engine {
     EngineOptions options_;
     image::Store& store_;
     runtime::RuntimeOptions runtime_;
+    // Network namespaces for containers of their own network, made on the worker.
+    runtime::NetworkNamespacePool network_namespaces_{2};
 
     std::mutex mutex_;
     std::map<std::string, std::shared_ptr<ContainerRecord>> containers_;

@@ -69,7 +69,8 @@ struct BundleRequest {
     std::string container_dir;
     std::string exec_root_dir;
     // For "container:NAME" modes: namespace type ("network", "pid", "ipc", "uts") → path of
-    // the other container's namespace, /proc/<pid>/ns/<net|pid|ipc|uts>.
+    // the other container's namespace, /proc/<pid>/ns/<net|pid|ipc|uts>. For a private
+    // network: "network" → a new namespace the engine made ahead (runtime/network_namespace.h).
     std::map<std::string, std::string> namespace_paths;
     // Volume mounts (MountSpec::Type::volume): volume name → host directory.
     std::map<std::string, std::string> volume_dirs;

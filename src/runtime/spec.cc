@@ -25,20 +25,18 @@ bool has_env(const std::vector<std::string>& env, std::string_view key) {
 }
 
 // A namespace per docker mode: "host" shares ours (no entry), "container:NAME" joins the path
-// the engine gives, anything else is new.
+// the engine gives, anything else is new: the one the engine made ahead when it gives a path,
+// else one crun makes.
 ErrorOr<void> add_namespace(const BundleRequest& request, const std::string& type,
                             const std::string& mode, std::vector<oci::Namespace>& namespaces) {
     if (mode == "host")
         return {};
-    if (mode.starts_with("container:")) {
-        auto found = request.namespace_paths.find(type);
-        if (found == request.namespace_paths.end() || found->second.empty())
-            return Error::invalid("no " + type + " namespace path given for " + type + " mode `" +
-                                  mode + "`");
-        namespaces.push_back({type, found->second});
-        return {};
-    }
-    namespaces.push_back({type, ""});
+    auto found = request.namespace_paths.find(type);
+    bool given = found != request.namespace_paths.end() && !found->second.empty();
+    if (mode.starts_with("container:") && !given)
+        return Error::invalid("no " + type + " namespace path given for " + type + " mode `" +
+                              mode + "`");
+    namespaces.push_back({type, given ? found->second : ""});
     return {};
 }
 

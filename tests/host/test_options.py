@@ -83,6 +83,22 @@ def test_network_none_has_only_loopback(docker, image):
     assert "127.0.0.1" in up
 
 
+def test_each_container_has_a_network_namespace_of_its_own(docker, image):
+    # The engine makes them ahead of the starts (two spares): four containers take both and
+    # then two that crun makes; each is new, with its loopback up, and no other interface.
+    ids = [docker.out("run", "-d", image, "sleep", "1000") for _ in range(4)]
+    try:
+        namespaces = [docker.out("exec", container, "readlink", "/proc/self/ns/net")
+                      for container in ids]
+        assert len(set(namespaces)) == 4
+        assert os.readlink("/proc/self/ns/net") not in namespaces
+        for container in ids:
+            assert docker.out("exec", container, "ls", "/sys/class/net").split() == ["lo"]
+            assert "127.0.0.1" in docker.out("exec", container, "ip", "-o", "addr", "show", "lo")
+    finally:
+        docker("rm", "-f", *ids)
+
+
 def test_network_host_sees_host_interfaces(docker, image):
     host_interfaces = sorted(os.listdir("/sys/class/net"))
     out = docker.out("run", "--rm", "--network", "host", image, "ls", "/sys/class/net")

@@ -102,6 +102,20 @@ TEST(Spec, DefaultNamespacesAreAllNew) {
     EXPECT_EQ(namespaces, expected);
 }
 
+TEST(Spec, OwnNetworkJoinsTheNamespaceTheEngineMadeAhead) {
+    SKIP_UNLESS_WORLD();
+    auto request = base_request();
+    request.namespace_paths["network"] = "/proc/7/fd/9";
+    auto namespaces = namespaces_of(generate(request, world().options));
+    EXPECT_EQ(namespaces["network"], "/proc/7/fd/9");
+    EXPECT_EQ(namespaces["pid"], "");
+    request.host_config.network_mode = "none";
+    EXPECT_EQ(namespaces_of(generate(request, world().options))["network"], "/proc/7/fd/9");
+    // The host's network never takes a path.
+    request.host_config.network_mode = "host";
+    EXPECT_FALSE(namespaces_of(generate(request, world().options)).contains("network"));
+}
+
 TEST(Spec, HostAndContainerModes) {
     SKIP_UNLESS_WORLD();
     auto request = base_request();
