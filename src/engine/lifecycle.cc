@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <thread>
 
 #include "base/fs.h"
@@ -80,6 +81,19 @@ bool has_key(const std::vector<std::string>& env, std::string_view key) {
         return entry.size() > key.size() && entry.compare(0, key.size(), key) == 0 &&
                entry[key.size()] == '=';
     });
+}
+
+// Moves `dir` into `trash_root` as `name` (one rename: a crash leaves it whole or gone) and
+// answers where it went; when it cannot be moved it is deleted in place (nullopt).
+ErrorOr<std::optional<std::string>> move_to_trash(const std::string& dir,
+                                                  const std::string& trash_root,
+                                                  const std::string& name) {
+    std::string target = fs::join(trash_root, name);
+    if (fs::mkdir_p(trash_root, 0700).is_error() || sys::rename(dir, target).is_error()) {
+        TRY(fs::remove_tree(dir));
+        return std::optional<std::string>();
+    }
+    return std::optional<std::string>(target);
 }
 
 }  // namespace
@@ -238,6 +252,16 @@ ErrorOr<void> EngineImpl::start_operation(const std::shared_ptr<ContainerRecord>
     auto request = bundle_request(container);
     if (request.is_error())
         return fail(request.release_error());
+    // A network of its own: a namespace made ahead, held until crun has joined it.
+    UniqueFd network_namespace;
+    const std::string& network_mode = container.host_config.network_mode;
+    if (network_mode != "host" && !network_mode.starts_with("container:")) {
+        network_namespace = network_namespaces_.take();
+        if (network_namespace)
+            request->namespace_paths["network"] = runtime::descriptor_path(network_namespace.get());
+        if (!network_namespaces_.disabled())
+            enqueue([this] { network_namespaces_.fill(); });
+    }
     // Leftovers of an earlier run (exit status, sockets) must not be mistaken for this one.
     (void)fs::remove_tree(exec_root_dir(id));
     if (auto made = fs::mkdir_p(exec_root_dir(id), 0700); made.is_error())
@@ -569,18 +593,11 @@ ErrorOr<void> EngineImpl::remove_operation(const std::shared_ptr<ContainerRecord
     // waiters (`run --rm`, `wait?condition=removed`) were told.
     std::vector<std::string> trash;
     std::string suffix = id + "-" + std::to_string(sys::monotonic_ns());
-    std::string exec_trash = fs::join(exec_trash_dir(), suffix);
-    if (fs::mkdir_p(exec_trash_dir(), 0700).is_error() ||
-        sys::rename(exec_root_dir(id), exec_trash).is_error())
-        (void)fs::remove_tree(exec_root_dir(id));
-    else
-        trash.push_back(exec_trash);
-    std::string data_trash = fs::join(trash_dir(), suffix);
-    if (fs::mkdir_p(trash_dir(), 0700).is_error() ||
-        sys::rename(container_dir(id), data_trash).is_error())
-        TRY(fs::remove_tree(container_dir(id)));
-    else
-        trash.push_back(data_trash);
+    // The exec-root dir holds runtime leftovers only: one that cannot go is no failure.
+    if (auto moved = move_to_trash(exec_root_dir(id), exec_trash_dir(), suffix); moved && *moved)
+        trash.push_back(**moved);
+    if (auto moved = TRY(move_to_trash(container_dir(id), trash_dir(), suffix)))
+        trash.push_back(*moved);
     std::vector<std::string> volumes;
     {
         std::lock_guard lock(mutex_);
