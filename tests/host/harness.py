@@ -118,10 +118,13 @@ class Namespace:
 class Daemon:
     """One engine instance with its own socket, data root, exec root, pidfile and log."""
 
-    def __init__(self, kind: str, binary: str, root: Path, isolate: bool = True):
+    def __init__(self, kind: str, binary: str, root: Path, isolate: bool = True,
+                 extra_args: list[str] | None = None):
         """isolate=False starts the engine with its command line alone, in the host's mount
-        namespace (our engine must then make its own private namespace)."""
+        namespace (our engine must then make its own private namespace). `extra_args` go at
+        the end of its command line."""
         self.kind = kind  # "corral" or "dockerd"
+        self.extra_args = list(extra_args or [])
         self.binary = binary
         self.root = root
         self.socket = str(root / "engine.sock")
@@ -148,8 +151,8 @@ class Daemon:
             return [self.binary] + common + [
                 "--iptables=false", "--ip6tables=false", "--ip-masq=false", "--bridge=none",
                 "--exec-opt", "native.cgroupdriver=cgroupfs", "--live-restore",
-                "--storage-driver", "overlay2", "--log-level", "debug"]
-        return [self.binary] + common + ["--log-level", "debug"]
+                "--storage-driver", "overlay2", "--log-level", "debug"] + self.extra_args
+        return [self.binary] + common + ["--log-level", "debug"] + self.extra_args
 
     def start(self, timeout: float = 30):
         self.data_root.mkdir(exist_ok=True)
