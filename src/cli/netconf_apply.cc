@@ -95,13 +95,14 @@ bool has_device(const std::string& link) {
     return present && present->has_value();
 }
 
-// The entry of each present link. An entry named exactly as the link wins; otherwise the first
-// entry whose pattern matches (names before globs is the user's order to choose). `mac=`
-// selects network cards only: a bond, a bridge or a VLAN carries a card's address too.
-std::vector<LinkMatch> match_links(const Settings& settings) {
+// The entry of each link of `links` (as listed by list_links). An entry named exactly as the
+// link wins; otherwise the first entry whose pattern matches (names before globs is the user's
+// order to choose). `mac=` selects network cards only: a bond, a bridge or a VLAN carries a
+// card's address too.
+std::vector<LinkMatch> match_links(const Settings& settings, const std::vector<Link>& links) {
     std::vector<LinkMatch> matches;
     const auto& entries = settings.network.interfaces;
-    for (const auto& link : list_links()) {
+    for (const auto& link : links) {
         const std::pair<std::string, config::InterfaceConfig>* chosen = nullptr;
         for (const auto& entry : entries) {
             const auto& [key, interface] = entry;
@@ -163,16 +164,16 @@ bool names_a_bridge(const std::string& bridge) {
     return !bridge.empty() && bridge != "true" && bridge != "false";
 }
 
-// Bonds, bridges and VLANs named by the configuration, made before addresses are set. A link
-// made here may itself be configured (a VLAN of a bond, put in a bridge), so the pass is
-// repeated while it makes new links.
-void create_virtual_links_once(const Settings& settings) {
+// Bonds, bridges and VLANs named by the configuration, made before addresses are set; `links`
+// are the links present when the pass begins. A link made here may itself be configured (a
+// VLAN of a bond, put in a bridge): the next pass sees it.
+void create_virtual_links_once(const Settings& settings, const std::vector<Link>& links) {
     for (const auto& [key, interface] : settings.network.interfaces) {
         bool is_pattern = key.find_first_of("*?[") != std::string::npos || key.starts_with("mac=");
         if (interface.bridge == "true" && !is_pattern && !link_exists(key))
             run_logged({"ip", "link", "add", key, "type", "bridge"});
     }
-    for (const auto& [link, key, interface] : match_links(settings)) {
+    for (const auto& [link, key, interface] : match_links(settings, links)) {
         if (!interface->bond.empty() && !is_member_of(link, interface->bond)) {
             // The options of a bond are on its own entry (RancherOS) or on a member's.
             auto options = interface->bond_opts;
@@ -204,13 +205,20 @@ void create_virtual_links_once(const Settings& settings) {
     }
 }
 
-void create_virtual_links(const Settings& settings) {
+// Passes of create_virtual_links_once while they make new links; /sys/class/net is listed once
+// per pass, after it. Returns the last listing: the links present now, members of bonds with
+// their own addresses.
+std::vector<Link> create_virtual_links(const Settings& settings) {
+    std::vector<Link> links = list_links();
     for (int pass = 0; pass < 4; ++pass) {
-        size_t before = list_links().size();
-        create_virtual_links_once(settings);
-        if (list_links().size() == before)
+        create_virtual_links_once(settings, links);
+        std::vector<Link> after = list_links();
+        bool made = after.size() != links.size();
+        links = std::move(after);
+        if (!made)
             break;
     }
+    return links;
 }
 
 // A bond's or a bridge's member gets its address through its master.
@@ -218,10 +226,10 @@ bool wants_dhcp(const config::InterfaceConfig& interface) {
     return interface.dhcp && interface.bond.empty() && !names_a_bridge(interface.bridge);
 }
 
-// Addresses, MTU, gateways of every link; returns the links that want DHCP.
-std::vector<std::string> configure_links(const Settings& settings) {
+// Addresses, MTU, gateways of every link of `links`; returns the links that want DHCP.
+std::vector<std::string> configure_links(const Settings& settings, const std::vector<Link>& links) {
     std::vector<std::string> dhcp;
-    for (const auto& [link, key, interface] : match_links(settings)) {
+    for (const auto& [link, key, interface] : match_links(settings, links)) {
         std::string where = "rancher.network.interfaces." + key;
         run_shell_commands(interface->pre_up, where + ".pre_up");
         if (interface->mtu > 0)
@@ -291,7 +299,7 @@ Settings load_settings(const Context& context) {
 
 std::vector<std::string> dhcp_links(const Settings& settings) {
     std::vector<std::string> links;
-    for (const auto& match : match_links(settings)) {
+    for (const auto& match : match_links(settings, list_links())) {
         if (wants_dhcp(*match.interface))
             links.push_back(match.link);
     }
@@ -321,8 +329,7 @@ void write_resolv_conf(const config::DnsConfig& configured,
 std::vector<std::string> apply_settings(const Settings& settings) {
     run_shell_commands(settings.network.pre_cmds, "rancher.network.pre_cmds");
     run_logged({"ip", "link", "set", "lo", "up"});
-    create_virtual_links(settings);
-    std::vector<std::string> dhcp = configure_links(settings);
+    std::vector<std::string> dhcp = configure_links(settings, create_virtual_links(settings));
     if (dhcp.empty() || !settings.network.dns.nameservers.empty())
         write_resolv_conf(settings.network.dns, settings.default_nameservers, nullptr);
     run_shell_commands(settings.network.post_cmds, "rancher.network.post_cmds");

@@ -35,6 +35,29 @@ ErrorOr<Json> ApiEngine::inspect_json(const std::string& name) {
     return api_.call_json("GET", container_path(name, "/json"));
 }
 
+// Whether the image name the container was created from (Config.Image) now names another
+// image than the one it runs (Image, an ID), as `docker compose up` checks. A name that no
+// longer resolves keeps the container: it can still start, and a new create would fail.
+ErrorOr<bool> ApiEngine::image_changed(const Json& container) {
+    if (!container.contains("Image") || !container["Image"].is_string() ||
+        !container.contains("Config") || !container["Config"].is_object() ||
+        !container["Config"].contains("Image") || !container["Config"]["Image"].is_string())
+        return false;
+    std::string running = container["Image"].get<std::string>();
+    std::string name = container["Config"]["Image"].get<std::string>();
+    if (running.empty() || name.empty() || name == running)
+        return false;
+    auto image = api_.call_json("GET", "/images/" + url_encode(name) + "/json");
+    if (!image) {
+        if (image.error().kind() == ErrorKind::not_found)
+            return false;
+        return image.release_error();
+    }
+    if (!image->is_object() || !image->contains("Id") || !(*image)["Id"].is_string())
+        return false;
+    return (*image)["Id"].get<std::string>() != running;
+}
+
 ErrorOr<std::optional<compose::ContainerStatus>> ApiEngine::inspect(const std::string& name) {
     auto found = inspect_json(name);
     if (!found) {
@@ -55,6 +78,7 @@ ErrorOr<std::optional<compose::ContainerStatus>> ApiEngine::inspect(const std::s
             labels[std::string(compose::hash_label)].is_string())
             status.hash = labels[std::string(compose::hash_label)].get<std::string>();
     }
+    status.image_changed = TRY(image_changed(container));
     return std::optional(status);
 }
 

@@ -44,6 +44,7 @@ class ApiEngine : public compose::ContainerEngine {
     ErrorOr<Json> inspect_json(const std::string& name);
 
   private:
+    ErrorOr<bool> image_changed(const Json& container);
     ApiEngine(std::string what, DockerApi api) : what_(std::move(what)), api_(std::move(api)) {}
     std::string what_;
     DockerApi api_;

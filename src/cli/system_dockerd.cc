@@ -7,6 +7,8 @@
 #include "api/daemon.h"
 #include "base/log.h"
 #include "cli/entry.h"
+#include "image/registry.h"
+#include "image/store.h"
 
 namespace corral::cli {
 
@@ -36,6 +38,10 @@ int system_dockerd_main(int argc, char** argv) {
     app.add_option("-l,--log-level", log_level, "Log level (debug, info, warn, error, fatal)")
         ->capture_default_str();
     app.add_flag("-D,--debug", debug, "Debug logging (as --log-level debug)");
+    std::vector<std::string> insecure_registries;
+    app.add_option("--insecure-registry", insecure_registries,
+                   "Registry (HOST:PORT as in image names, or a CIDR range of IP addresses) pulled "
+                   "from over HTTPS with any certificate, else plain HTTP; repeatable");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& error) {
@@ -48,6 +54,14 @@ int system_dockerd_main(int argc, char** argv) {
         return 2;
     }
     log::set_level(debug ? log::Level::debug : level);
+    for (const auto& registry : insecure_registries) {
+        if (auto checked = image::check_insecure_registry(registry); !checked) {
+            std::fprintf(stderr, "system-dockerd: --insecure-registry: %s\n",
+                         checked.error().message().c_str());
+            return 2;
+        }
+    }
+    image::set_default_insecure_registries(std::move(insecure_registries));
     if (hosts.size() > 1) {
         std::fprintf(stderr, "system-dockerd: only one -H socket is served\n");
         return 2;

@@ -245,6 +245,11 @@ std::map<std::string, std::string> parse_www_authenticate(std::string_view heade
 struct RegistryClient::Impl {
     std::string domain;
     std::string base_url;
+    // An insecure registry (RegistryOptions::insecure_registries) is first tried over HTTPS
+    // without verifying its certificate; when that fails below HTTP (the registry speaks
+    // plain HTTP), over `fallback_url`. Cleared once the scheme is chosen.
+    std::string fallback_url;
+    bool skip_verify = false;
     RegistryAuth auth;
     RegistryOptions options;
     std::string ca_file;
@@ -257,6 +262,9 @@ struct RegistryClient::Impl {
                               bool send_authorization, const std::string& post_body = {});
     ErrorOr<Response> request(const std::string& url, const std::vector<std::string>& headers,
                               Sink& sink, const std::string& repository);
+    // Chooses HTTPS or HTTP for an insecure registry (GET /v2/, as docker pings it); a no-op
+    // otherwise. Returns the URL of `path` on the chosen base.
+    std::string url_of(const std::string& path);
     ErrorOr<void> authenticate(const std::map<std::string, std::string>& challenge,
                                const std::string& repository);
     Error http_error(const std::string& url, const Response& response) const;
@@ -300,6 +308,10 @@ ErrorOr<Response> RegistryClient::Impl::perform(const std::string& method, const
     curl_api->easy_setopt(handle, CURLOPT_USERAGENT, "corral/" CORRAL_VERSION);
     if (!ca_file.empty())
         curl_api->easy_setopt(handle, CURLOPT_CAINFO, ca_file.c_str());
+    if (skip_verify && url.starts_with(base_url + "/")) {
+        curl_api->easy_setopt(handle, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_api->easy_setopt(handle, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
     if (!client_cert.empty()) {
         curl_api->easy_setopt(handle, CURLOPT_SSLCERT, client_cert.c_str());
         curl_api->easy_setopt(handle, CURLOPT_SSLKEY, client_key.c_str());
@@ -425,6 +437,24 @@ ErrorOr<Response> RegistryClient::Impl::request(const std::string& url,
     }
 }
 
+std::string RegistryClient::Impl::url_of(const std::string& path) {
+    if (!fallback_url.empty()) {
+        std::string body;
+        Sink sink;
+        sink.memory = &body;
+        sink.limit = max_error_body;
+        // Any HTTP answer (200, 401...) means HTTPS works; a failure below HTTP (a TLS
+        // handshake with a plain HTTP server, a refused connection) means plain HTTP.
+        auto answer = perform("GET", base_url + "/v2/", {}, sink, false);
+        if (!answer && answer.error().kind() == ErrorKind::unavailable) {
+            base_url = fallback_url;
+            skip_verify = false;
+        }
+        fallback_url.clear();
+    }
+    return base_url + path;
+}
+
 RegistryClient::RegistryClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 RegistryClient::~RegistryClient() = default;
 
@@ -451,11 +481,15 @@ ErrorOr<std::unique_ptr<RegistryClient>> RegistryClient::create(const std::strin
             impl->client_key = fs::join(certs, "client.key");
         }
     }
-    bool insecure =
-        is_loopback_host(domain) ||
-        std::find(options.insecure_registries.begin(), options.insecure_registries.end(), domain) !=
-            options.insecure_registries.end();
-    impl->base_url = (insecure && impl->ca_file.empty() ? "http://" : "https://") + host;
+    if (is_insecure_registry(domain, options.insecure_registries)) {
+        // As dockerd's --insecure-registry: HTTPS whatever the certificate, else HTTP.
+        impl->base_url = "https://" + host;
+        impl->fallback_url = "http://" + host;
+        impl->skip_verify = true;
+    } else {
+        bool plain = is_loopback_host(domain) && impl->ca_file.empty();
+        impl->base_url = (plain ? "http://" : "https://") + host;
+    }
     if (!auth.registry_token.empty())
         impl->authorization = "Bearer " + auth.registry_token;
     return std::unique_ptr<RegistryClient>(new RegistryClient(std::move(impl)));
@@ -463,7 +497,7 @@ ErrorOr<std::unique_ptr<RegistryClient>> RegistryClient::create(const std::strin
 
 ErrorOr<FetchedManifest> RegistryClient::get_manifest(const std::string& repository,
                                                       const std::string& reference) {
-    std::string url = impl_->base_url + "/v2/" + repository + "/manifests/" + reference;
+    std::string url = impl_->url_of("/v2/" + repository + "/manifests/" + reference);
     std::string accept = "Accept: " + std::string(media_type::docker_manifest) + ", " +
                          std::string(media_type::docker_manifest_list) + ", " +
                          std::string(media_type::oci_manifest) + ", " +
@@ -492,7 +526,7 @@ ErrorOr<FetchedManifest> RegistryClient::get_manifest(const std::string& reposit
 ErrorOr<std::string> RegistryClient::get_blob(const std::string& repository,
                                               const std::string& digest, size_t limit) {
     TRY(digest_hex(digest));
-    std::string url = impl_->base_url + "/v2/" + repository + "/blobs/" + digest;
+    std::string url = impl_->url_of("/v2/" + repository + "/blobs/" + digest);
     std::string body;
     Sink sink;
     sink.memory = &body;
@@ -510,7 +544,7 @@ ErrorOr<void> RegistryClient::download_blob(const std::string& repository,
                                             int64_t expected_size,
                                             const std::function<void(int64_t, int64_t)>& progress) {
     TRY(digest_hex(digest));
-    std::string url = impl_->base_url + "/v2/" + repository + "/blobs/" + digest;
+    std::string url = impl_->url_of("/v2/" + repository + "/blobs/" + digest);
     UniqueFd fd = TRY(sys::open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600));
     Sha256 hasher;
     Sink sink;

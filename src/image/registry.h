@@ -1,13 +1,16 @@
 // A registry v2 client on libcurl: manifests and blobs, with bearer-token and basic auth.
-// Plain HTTP for localhost, 127.0.0.0/8, ::1 and configured insecure registries, unless the
-// registry has a CA file (<certs_dir>/<host:port>/ca.crt), which means HTTPS verified by it;
-// HTTPS verified by the system CAs otherwise.
+// Plain HTTP for localhost, 127.0.0.0/8 and ::1, unless the registry has a CA file
+// (<certs_dir>/<host:port>/ca.crt), which means HTTPS verified by it. A configured insecure
+// registry (dockerd's --insecure-registry) is spoken to over HTTPS without verifying its
+// certificate, or over plain HTTP when HTTPS fails below HTTP. HTTPS verified by the system CAs
+// otherwise.
 #pragma once
 
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/error.h"
@@ -17,6 +20,7 @@ namespace corral::image {
 
 struct RegistryOptions {
     std::string certs_dir;
+    // host:port as in a reference ("registry.lan:5000"), or CIDR ranges (is_insecure_registry).
     std::vector<std::string> insecure_registries;
     long connect_timeout_seconds = 30;
     // A transfer slower than 1 byte/s for this long is abandoned.
@@ -39,7 +43,8 @@ class RegistryClient {
     RegistryClient(const RegistryClient&) = delete;
     RegistryClient& operator=(const RegistryClient&) = delete;
 
-    // "http://127.0.0.1:5000" or "https://registry-1.docker.io".
+    // "http://127.0.0.1:5000" or "https://registry-1.docker.io". For an insecure registry,
+    // "https://..." until the first request has chosen the scheme.
     const std::string& base_url() const;
 
     // GET /v2/<repository>/manifests/<tag or digest>, accepting docker schema 2, manifest
@@ -62,6 +67,13 @@ class RegistryClient {
     explicit RegistryClient(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };
+
+// Whether `entry` is a valid insecure-registry setting: HOST[:PORT] as image names spell it, or
+// a CIDR range of IP addresses ("10.0.0.0/8").
+ErrorOr<void> check_insecure_registry(std::string_view entry);
+// Whether the registry `domain` ("host:port" of a reference) is one of `entries`, or its host is
+// an IP address inside one of their CIDR ranges.
+bool is_insecure_registry(std::string_view domain, const std::vector<std::string>& entries);
 
 // Parses `Bearer realm="...",service="...",scope="..."` (or `Basic realm="..."`): the scheme
 // in lowercase under "" and each parameter by its lowercase name.

@@ -143,12 +143,19 @@ struct StoreOptions {
     // Registry access: "<certs_dir>/<host:port>/ca.crt" is the CA bundle for that registry
     // (docker's certs.d layout). Empty: "<root>/certs.d".
     std::string certs_dir;
-    // Registries (host:port) spoken to over plain HTTP besides localhost and 127.0.0.0/8.
+    // Insecure registries (host:port, dockerd's --insecure-registry): HTTPS with any
+    // certificate, else plain HTTP. localhost and 127.0.0.0/8 are always plain HTTP (unless
+    // certs_dir has their CA). Stores also take set_default_insecure_registries()'s.
     std::vector<std::string> insecure_registries;
     // Platform picked from manifest lists.
     std::string platform_os = "linux";
     std::string platform_architecture = "amd64";
 };
+
+// Insecure registries every Store opened afterwards in this process adds to its options':
+// `system-dockerd --insecure-registry` sets them before api::run_daemon opens the store, since
+// api::DaemonOptions carries no StoreOptions.
+void set_default_insecure_registries(std::vector<std::string> registries);
 
 class Store {
   public:
@@ -199,11 +206,11 @@ class Store {
     // Unpacked layer directories of the image, LOWEST first. overlayfs wants the reverse
     // order in lowerdir= (top first).
     ErrorOr<std::vector<std::string>> layer_dirs(std::string_view image_id) const;
-    // Pulls from a registry v2 (HTTP for localhost/127.0.0.0/8/insecure registries, HTTPS
-    // otherwise), picking the configured platform from manifest lists. `progress` gets the
-    // per-layer records; the caller writes docker's "Pulling from <path>", "Digest: <digest>"
-    // and "Status: Downloaded newer image for <reference>" / "Status: Image is up to date
-    // for <reference>" lines from the reference and the result.
+    // Pulls from a registry v2 (HTTP for localhost/127.0.0.0/8, HTTPS with any certificate or
+    // HTTP for insecure registries, HTTPS otherwise), picking the configured platform from manifest
+    // lists. `progress` gets the per-layer records; the caller writes docker's "Pulling from
+    // <path>", "Digest: <digest>" and "Status: Downloaded newer image for <reference>" / "Status:
+    // Image is up to date for <reference>" lines from the reference and the result.
     ErrorOr<PullResult> pull(std::string_view reference, const RegistryAuth& auth = {},
                              const ProgressSink& progress = {});
 

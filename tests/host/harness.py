@@ -1,5 +1,5 @@
 """Processes the host tests drive: the engine under test (ours or Debian's dockerd), the stock
-docker CLI bound to its socket, and local registries.
+docker CLI bound to its socket, and local registries (tests/common/local_registry.py).
 
 Every daemon runs inside a private mount namespace held by a `sleep` process we start
 ("holder"): there the test mounts a private /etc/docker (dockerd writes key.json and reads
@@ -17,18 +17,17 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "common"))
+
+from local_registry import LocalRegistry, free_port  # noqa: E402,F401
+
 DOCKER_CLI = os.environ.get("CORRAL_DOCKER_CLI", "/usr/local/bin/docker")
 DEFAULT_TIMEOUT = 60
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_until(predicate, timeout: float, interval: float = 0.05, what: str = "condition"):
@@ -119,10 +118,13 @@ class Namespace:
 class Daemon:
     """One engine instance with its own socket, data root, exec root, pidfile and log."""
 
-    def __init__(self, kind: str, binary: str, root: Path, isolate: bool = True):
+    def __init__(self, kind: str, binary: str, root: Path, isolate: bool = True,
+                 extra_args: list[str] | None = None):
         """isolate=False starts the engine with its command line alone, in the host's mount
-        namespace (our engine must then make its own private namespace)."""
+        namespace (our engine must then make its own private namespace). `extra_args` go at
+        the end of its command line."""
         self.kind = kind  # "corral" or "dockerd"
+        self.extra_args = list(extra_args or [])
         self.binary = binary
         self.root = root
         self.socket = str(root / "engine.sock")
@@ -149,8 +151,8 @@ class Daemon:
             return [self.binary] + common + [
                 "--iptables=false", "--ip6tables=false", "--ip-masq=false", "--bridge=none",
                 "--exec-opt", "native.cgroupdriver=cgroupfs", "--live-restore",
-                "--storage-driver", "overlay2", "--log-level", "debug"]
-        return [self.binary] + common + ["--log-level", "debug"]
+                "--storage-driver", "overlay2", "--log-level", "debug"] + self.extra_args
+        return [self.binary] + common + ["--log-level", "debug"] + self.extra_args
 
     def start(self, timeout: float = 30):
         self.data_root.mkdir(exist_ok=True)
@@ -309,80 +311,8 @@ class Docker:
         return json.loads(self.out(kind, "inspect", name))[0]
 
 
-class Registry:
-    """Debian's docker-registry on 127.0.0.1 with filesystem storage in a temp dir."""
-
-    def __init__(self, root: Path, tls: tuple[str, str] | None = None,
-                 token: dict | None = None, host: str = "127.0.0.1"):
-        self.root = root
-        self.port = free_port()
-        self.host = host
-        self.address = f"{host}:{self.port}"
-        storage = root / "storage"
-        storage.mkdir(parents=True)
-        lines = [
-            "version: 0.1",
-            "log:",
-            "  level: info",
-            "storage:",
-            "  filesystem:",
-            f"    rootdirectory: {storage}",
-            "  delete:",
-            "    enabled: true",
-            "http:",
-            f"  addr: 127.0.0.1:{self.port}",
-        ]
-        if tls:
-            lines += ["  tls:", f"    certificate: {tls[0]}", f"    key: {tls[1]}"]
-        if token:
-            lines += ["auth:", "  token:", f"    realm: {token['realm']}",
-                      f"    service: {token['service']}", f"    issuer: {token['issuer']}",
-                      f"    rootcertbundle: {token['rootcertbundle']}"]
-        self.config = root / "config.yml"
-        self.config.write_text("\n".join(lines) + "\n")
-        self.log_path = root / "registry.log"
-        with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(["docker-registry", "serve", str(self.config)],
-                                            stdout=log, stderr=subprocess.STDOUT)
-        scheme = "https" if tls else "http"
-        self.url = f"{scheme}://{self.address}"
-
-        def listening():
-            if self.process.poll() is not None:
-                raise RuntimeError(f"registry exited: {self.log_path.read_text()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return True
-            except OSError:
-                return False
-
-        wait_until(listening, 15, what="docker-registry to listen")
-
-    def push_archive(self, archive: str, reference: str, creds: str | None = None,
-                     cert_dir: str | None = None, compress: str | None = None):
-        argv = ["skopeo", "copy", "--quiet"]
-        if cert_dir:
-            argv += ["--dest-cert-dir", cert_dir]
-        else:
-            argv += ["--dest-tls-verify=false"]
-        if creds:
-            argv += ["--dest-creds", creds]
-        if compress:
-            argv += ["--dest-compress", "--dest-compress-format", compress]
-        argv += [f"docker-archive:{archive}", f"docker://{self.address}/{reference}"]
-        result = subprocess.run(argv, capture_output=True, text=True, timeout=120,
-                                env=dict(os.environ, REGISTRY_AUTH_FILE=str(self.root / "auth.json")))
-        if result.returncode != 0:
-            raise RuntimeError(f"{' '.join(argv)} failed: {result.stderr}\n"
-                               f"registry log:\n{self.log_path.read_text()[-3000:]}")
-
-    def close(self):
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+# The registry of the tests, shared with the VM tier.
+Registry = LocalRegistry
 
 
 def remove_tree(path: Path):

@@ -1,5 +1,5 @@
-"""Certificates (openssl) and a bearer-token server for the registry fixtures. Everything
-listens on 127.0.0.1 only."""
+"""A bearer-token server for the registry fixtures, and the certificates (openssl) of
+tests/common/local_registry.py. Everything listens on 127.0.0.1 only."""
 from __future__ import annotations
 
 import base64
@@ -13,37 +13,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from harness import free_port
+from local_registry import make_ca, make_server_cert  # noqa: F401 (the fixtures use them)
 
 TOKEN_USER = "tester"
 TOKEN_PASSWORD = "s3cret-pass"
-
-
-def openssl(*args, cwd: Path):
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
-
-
-def make_ca(directory: Path, name: str) -> tuple[Path, Path]:
-    directory.mkdir(parents=True, exist_ok=True)
-    key, cert = directory / "ca.key", directory / "ca.crt"
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
-            "-days", "2", "-subj", f"/CN={name}",
-            "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign,digitalSignature", cwd=directory)
-    return cert, key
-
-
-def make_server_cert(directory: Path, ca: tuple[Path, Path], names: list[str],
-                     ips: list[str]) -> tuple[Path, Path]:
-    key, request, cert = directory / "server.key", directory / "server.csr", directory / "server.crt"
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", request,
-            "-subj", f"/CN={names[0]}", cwd=directory)
-    extensions = directory / "server.ext"
-    alt = ",".join([f"DNS:{name}" for name in names] + [f"IP:{ip}" for ip in ips])
-    extensions.write_text(f"subjectAltName={alt}\nextendedKeyUsage=serverAuth\n"
-                          "basicConstraints=CA:FALSE\n")
-    openssl("x509", "-req", "-in", request, "-CA", ca[0], "-CAkey", ca[1], "-CAcreateserial",
-            "-out", cert, "-days", "2", "-extfile", extensions, cwd=directory)
-    return cert, key
 
 
 def b64url(data: bytes) -> str:

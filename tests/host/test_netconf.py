@@ -125,3 +125,46 @@ def test_netconf_applies_and_reapplies_the_network_configuration(tmp_path: Path)
 
     assert section(result.stdout, "third").strip() == "2", context
     assert "== exit 0" in result.stdout, context
+
+
+# The first configuration applied under strace (the ros process only: not the `ip` commands
+# it runs), stopped once it says it is configured.
+TRACED = r"""
+set -eu
+mount --bind "$WORK/resolv.conf" /etc/resolv.conf
+mount -t sysfs sysfs /sys
+ip link add veth0 type veth peer name veth1
+set +e
+strace -qq -e trace=openat -e signal=none -o "$WORK/trace" \
+    "$ROS" --root "$ROOT" netconf 2>"$WORK/netconf.log" &
+tracer=$!
+for i in $(seq 300); do grep -q 'netconf: configured' "$WORK/netconf.log" && break; sleep 0.1; done
+ip -o link show br-test
+kill -TERM "$(cat /proc/$tracer/task/$tracer/children)"; wait "$tracer"; echo "== exit $?"
+"""
+
+
+def test_netconf_lists_the_links_once_per_pass(tmp_path: Path) -> None:
+    """Review finding: each pass that makes bonds, bridges and VLANs listed /sys/class/net
+    twice more (before and after), and matching the configuration to the links listed it again.
+    FIRST makes one link (br-test) in its first pass, so links are made in two passes: one
+    listing before them and one after each, then the addresses are set on the last listing."""
+    root = tmp_path / "root"
+    (root / "var/lib/rancher/conf/cloud-config.d").mkdir(parents=True)
+    (root / "var/lib/rancher/conf/cloud-config.d/boot.yml").write_text(FIRST)
+    (root / "proc").mkdir()
+    (root / "proc/cmdline").write_text("\n")
+    (tmp_path / "resolv.conf").write_text("nameserver 192.0.2.1\n")
+    # LeakSanitizer cannot stop the world of a process strace already traces.
+    environment = dict(os.environ, WORK=str(tmp_path), ROOT=str(root), ROS=ros_binary(),
+                       ASAN_OPTIONS="detect_leaks=0:abort_on_error=0")
+    result = subprocess.run(["unshare", "--net", "--mount", "--propagation", "private",
+                             "sh", "-c", TRACED], capture_output=True, text=True, timeout=120,
+                            env=environment)
+    log = (tmp_path / "netconf.log").read_text() if (tmp_path / "netconf.log").exists() else ""
+    trace = (tmp_path / "trace").read_text() if (tmp_path / "trace").exists() else ""
+    context = f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}\nnetconf log:\n{log}"
+    assert result.returncode == 0 and "== exit" in result.stdout, context
+    assert "br-test" in result.stdout, context
+    listings = [line for line in trace.splitlines() if '"/sys/class/net",' in line]
+    assert len(listings) == 3, "\n".join(listings) + "\n" + context

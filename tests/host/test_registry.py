@@ -1,16 +1,20 @@
 """docker pull from local registries (Debian's docker-registry, filled with skopeo): plain
-HTTP on 127.0.0.1 with gzip and zstd layers, HTTPS with our own CA, bearer-token auth."""
+HTTP on 127.0.0.1 with gzip and zstd layers, HTTPS with our own CA, bearer-token auth,
+registries named with --insecure-registry."""
 import base64
 import json
 import re
 import ssl
+import subprocess
+import tarfile
 import urllib.request
 
 import pytest
 
 import images
 import registries
-from harness import Docker
+from conftest import engine_binary
+from harness import Docker, Registry
 
 MANIFEST_TYPES = ", ".join([
     "application/vnd.docker.distribution.manifest.v2+json",
@@ -122,3 +126,59 @@ def test_pull_with_wrong_password_is_refused(docker, registry_token, session_roo
     assert result.returncode != 0
     assert re.search(r"unauthorized|denied|authentication", result.stderr, re.IGNORECASE), \
         result.stderr
+
+
+@pytest.fixture
+def untrusted_registry(tmp_path, image_archive):
+    """HTTPS with a certificate of a CA no engine trusts."""
+    tls = tmp_path / "tls"
+    ca = registries.make_ca(tls, "corral-nobody-ca")
+    cert, key = registries.make_server_cert(tls, ca, ["corral-untrusted.test"], ["127.0.0.1"])
+    registry = Registry(tmp_path / "registry", tls=(str(cert), str(key)))
+    registry.push_archive(str(image_archive), "test/busybox:1")
+    yield registry
+    registry.close()
+
+
+def test_insecure_registries(daemon_factory, engine, image_archive, registry_http,
+                             registry_https, untrusted_registry):
+    """--insecure-registry HOST:PORT: HTTPS with whatever certificate, else plain HTTP; every
+    other registry stays HTTPS verified. The names resolve to 127.0.0.1 inside the engine's
+    namespace (harness.Namespace), but are not loopback addresses."""
+    over_https = f"corral-untrusted.test:{untrusted_registry.port}"
+    over_http = f"corral-untrusted.test:{registry_http.port}"
+    daemon = daemon_factory("insecure", start=False)
+    daemon.extra_args = ["--insecure-registry", over_https, "--insecure-registry", over_http]
+    daemon.start()
+    docker = Docker(daemon.host)
+    with tarfile.open(image_archive) as archive:
+        manifest = json.load(archive.extractfile("manifest.json"))
+    loaded = "sha256:" + manifest[0]["Config"].removesuffix(".json")
+    for registry in (over_https, over_http):
+        reference = f"{registry}/test/busybox:1"
+        result = docker("pull", reference, timeout=120)
+        assert "Status: Downloaded newer image" in result.stdout, result.stdout
+        assert docker.inspect(reference, "image")["Id"] == loaded
+    if engine == "dockerd":
+        return  # dockerd takes any name resolving into 127.0.0.0/8 as an insecure registry
+    # Not listed: the HTTPS registry's certificate is checked (this engine has no CA for it)...
+    verified = docker("pull", f"corral-registry.test:{registry_https.port}/test/busybox:1",
+                      check=False, timeout=120)
+    assert verified.returncode != 0
+    assert re.search(r"x509|certificate|tls|TLS|SSL", verified.stderr), verified.stderr
+    # ... and a plain HTTP registry is not spoken to in plain HTTP.
+    plain = docker("pull", f"corral-registry.test:{registry_http.port}/test/busybox:1",
+                   check=False, timeout=120)
+    assert plain.returncode != 0
+    assert f"https://corral-registry.test:{registry_http.port}" in plain.stderr, plain.stderr
+
+
+def test_insecure_registry_with_a_scheme_is_refused(engine, tmp_path):
+    if engine == "dockerd":
+        pytest.skip("checks system-dockerd's command line")
+    result = subprocess.run([engine_binary(engine), "-H", f"unix://{tmp_path}/never.sock",
+                             "--insecure-registry", "http://registry.lan:5000"],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2, result.stderr
+    assert "insecure registry `http://registry.lan:5000`" in result.stderr, result.stderr
+    assert not (tmp_path / "never.sock").exists()

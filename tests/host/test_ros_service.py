@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import images
 from harness import wait_until
 
 SOURCE = Path(__file__).resolve().parents[2]
@@ -190,6 +191,37 @@ def test_definition_change_recreates(setup, docker):
     assert docker.inspect("greeter")["Id"] != second
     wait_until(lambda: (data / "greeter.log").read_text().count("started") == 3, 10,
                what="three starts of greeter")
+
+
+def test_new_image_for_the_same_name_recreates(setup, docker, image):
+    """An unchanged definition whose image name now names another image (a `docker load` or a
+    pull moved the tag) is made again from the new image, as `docker compose up` does."""
+    ros, tmp = setup["ros"], setup["tmp"]
+    name = "corral-test/moving:1"
+    docker("tag", image, name)
+    ros("config", "set", "rancher.services.mover",
+        json.dumps({"image": name, "command": ["sleep", "1000"],
+                    "labels": {"io.rancher.os.scope": "system"}}))
+    assert ros("service", "up", "mover").stdout == "mover: created, started\n"
+    first = docker.inspect("mover")
+    assert first["Image"] == docker.inspect(image, kind="image")["Id"]
+    assert ros("service", "up", "mover").stdout == "mover: running\n"
+
+    # The same layer under another config (another label): another image ID for the name.
+    archive = tmp / "moved.tar"
+    moved = images.write_archive(archive, [images.builder.build_layer()],
+                                 images.image_config(labels={"org.corral.test": "moved"}), name)
+    docker("load", "-i", archive, timeout=120)
+    assert docker.inspect(name, kind="image")["Id"] == moved != first["Image"]
+    up = ros("service", "up", "mover").stdout
+    assert up == "mover: removed, created, started\n", up
+    second = docker.inspect("mover")
+    assert second["Id"] != first["Id"] and second["Image"] == moved
+    assert second["State"]["Running"] is True
+    # The container now runs what its name names: nothing to do.
+    assert ros("service", "up", "mover").stdout == "mover: running\n"
+    docker("rm", "-f", "mover")
+    docker("rmi", name, check=False)
 
 
 def test_stop_start_restart_kill_rm(setup, docker):

@@ -10,10 +10,16 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "common"))
+
+from local_registry import (LocalRegistry, RegistryError, free_port,  # noqa: E402
+                            make_ca, make_server_cert)
 
 ROOT = Path(os.environ.get("CORRAL_SOURCE_DIR", Path(__file__).resolve().parents[2]))
 ISO = Path(os.environ.get("CORRAL_ISO", ROOT / "dist" / "corral.iso"))
@@ -47,12 +53,6 @@ def expand_cloud_config(text: str, vm: "Vm") -> str:
     return text
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class StepFailed(AssertionError):
     pass
 
@@ -64,75 +64,31 @@ GUEST_REGISTRY_IP = "10.0.2.100"
 GUEST_REGISTRY = f"{GUEST_REGISTRY_IP}:5000"
 
 
-class Registry:
-    """Debian's docker-registry on 127.0.0.1 (a free port) over TLS, with a certificate for
+class Registry(LocalRegistry):
+    """The local registry (tests/common/local_registry.py) over TLS, with a certificate for
     the guest's name of it (GUEST_REGISTRY) signed by a CA of its own: the guest's system
     engine trusts that CA from its certs.d directory (a write_files entry of the case), as it
     would a real registry's. Filled with skopeo from the image archives of dist/images."""
 
     def __init__(self, workdir: Path):
-        self.root = workdir / "registry"
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
-        self.ca = self.root / "ca.crt"
-
-        def openssl(*args: str) -> None:
-            subprocess.run(["openssl", *args], cwd=self.root, check=True, capture_output=True,
-                           timeout=60)
-
-        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key",
-                "-out", "ca.crt", "-days", "2", "-subj", "/CN=corral-vm-test-ca",
-                "-addext", "basicConstraints=critical,CA:TRUE",
-                "-addext", "keyUsage=critical,keyCertSign,cRLSign,digitalSignature")
-        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key",
-                "-out", "server.csr", "-subj", f"/CN={GUEST_REGISTRY_IP}")
-        (self.root / "server.ext").write_text(
-            f"subjectAltName=IP:{GUEST_REGISTRY_IP},IP:127.0.0.1\n"
-            "extendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n")
-        openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-                "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "server.ext")
-        storage = self.root / "storage"
-        storage.mkdir(exist_ok=True)
-        config = self.root / "config.yml"
-        config.write_text("\n".join([
-            "version: 0.1", "log:", "  level: warn", "storage:", "  filesystem:",
-            f"    rootdirectory: {storage}", "http:", f"  addr: 127.0.0.1:{self.port}",
-            "  tls:", f"    certificate: {self.root / 'server.crt'}",
-            f"    key: {self.root / 'server.key'}", ""]))
-        self.log = self.root / "registry.log"
-        self.process = subprocess.Popen(["docker-registry", "serve", str(config)],
-                                        stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 15
-        while True:
-            if self.process.poll() is not None:
-                raise StepFailed(f"docker-registry exited: {self.log.read_text()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise StepFailed(f"docker-registry did not listen: {self.log.read_text()}")
-                time.sleep(0.1)
+        root = workdir / "registry"
+        root.mkdir(parents=True, exist_ok=True)
+        ca = make_ca(root, "corral-vm-test-ca")
+        self.ca = ca[0]
+        server = make_server_cert(root, ca, [], [GUEST_REGISTRY_IP, "127.0.0.1"])
+        try:
+            super().__init__(root, tls=(str(server[0]), str(server[1])), log_level="warn")
+        except RegistryError as error:
+            raise StepFailed(str(error))
 
     def push(self, archive: Path, reference: str) -> None:
         """Copies the image of a docker-archive to REFERENCE (repository:tag) here."""
         if not archive.exists():
             raise StepFailed(f"{archive} is missing (scripts/build-image builds it)")
-        result = subprocess.run(
-            ["skopeo", "copy", "--quiet", "--dest-tls-verify=false", f"docker-archive:{archive}",
-             f"docker://127.0.0.1:{self.port}/{reference}"],
-            capture_output=True, text=True, timeout=600)
-        if result.returncode != 0:
-            raise StepFailed(f"skopeo copy {archive} failed: {result.stderr}\n"
-                             f"registry log:\n{self.log.read_text()[-3000:]}")
-
-    def close(self) -> None:
-        self.process.terminate()
         try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+            self.push_archive(str(archive), reference, timeout=600)
+        except RegistryError as error:
+            raise StepFailed(str(error))
 
 
 class Vm:

@@ -283,6 +283,81 @@ TEST_F(PullTest, HttpsWithTheCaFileOfCertsD) {
         << untrusted.error().message();
 }
 
+TEST_F(PullTest, InsecureRegistryOverHttpsWithAnyCertificateElseHttp) {
+    push("corral/insecure:1");
+    std::string name = registry_->host() + "/corral/insecure:1";
+    StoreOptions insecure;
+    insecure.insecure_registries = {registry_->host()};
+
+    // Plain HTTP: HTTPS fails below HTTP, the client falls back.
+    auto over_http = Store::open(fs::join(sandbox_->path(), "over-http"), insecure);
+    ASSERT_TRUE(over_http);
+    auto pulled = (*over_http)->pull(name);
+    ASSERT_TRUE(pulled) << pulled.error().message();
+    EXPECT_EQ(pulled->id, image_.id);
+
+    // The same registry over TLS with a certificate nobody trusts: taken as it is.
+    std::string key = fs::join(sandbox_->path(), "self.key");
+    std::string cert = fs::join(sandbox_->path(), "self.pem");
+    auto generated = run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                          key, "-out", cert, "-days", "1", "-subj", "/CN=nobody.test"});
+    ASSERT_TRUE(generated);
+    ASSERT_EQ(generated->exit_code, 0) << generated->err;
+    registry_->stop();
+    auto secure = LocalRegistry::start(sandbox_->path(), storage_, {}, cert, key);
+    ASSERT_TRUE(secure);
+    std::string secure_name = secure->host() + "/corral/insecure:1";
+    RegistryOptions options;
+    options.insecure_registries = {secure->host()};
+    auto client = RegistryClient::create(secure->host(), {}, options);
+    ASSERT_TRUE(client);
+    auto manifest = (*client)->get_manifest("corral/insecure", "1");
+    ASSERT_TRUE(manifest) << manifest.error().message();
+    EXPECT_EQ((*client)->base_url(), "https://" + secure->host());
+
+    // set_default_insecure_registries (system-dockerd --insecure-registry): every store opened
+    // afterwards takes them.
+    set_default_insecure_registries({secure->host()});
+    auto defaulted = Store::open(fs::join(sandbox_->path(), "over-https"));
+    set_default_insecure_registries({});
+    ASSERT_TRUE(defaulted);
+    auto over_https = (*defaulted)->pull(secure_name);
+    ASSERT_TRUE(over_https) << over_https.error().message();
+    EXPECT_EQ(over_https->id, image_.id);
+
+    // Not listed: a loopback registry without a CA is plain HTTP, which the TLS server refuses.
+    auto plain = Store::open(fs::join(sandbox_->path(), "plain"));
+    ASSERT_TRUE(plain);
+    EXPECT_FALSE((*plain)->pull(secure_name));
+}
+
+TEST(InsecureRegistry, ChecksEntries) {
+    for (const char* good : {"registry.lan:5000", "registry.lan", "10.1.2.3:5000", "[::1]:5000",
+                             "10.0.0.0/8", "192.168.1.0/24", "fd00::/8", "0.0.0.0/0"})
+        EXPECT_TRUE(check_insecure_registry(good)) << good;
+    for (const char* bad : {"", "http://registry.lan:5000", "registry.lan:5000/path", "10.0.0.0/33",
+                            "10.0.0.0/", "10.0.0.0/x", "a b", "fd00::/129"})
+        EXPECT_FALSE(check_insecure_registry(bad)) << bad;
+}
+
+TEST(InsecureRegistry, MatchesNamesExactlyAndAddressesByRange) {
+    std::vector<std::string> entries = {"registry.lan:5000", "10.20.0.0/16", "fd00:1::/32",
+                                        "192.168.7.128/25"};
+    EXPECT_TRUE(is_insecure_registry("registry.lan:5000", entries));
+    EXPECT_FALSE(is_insecure_registry("registry.lan:5001", entries));
+    EXPECT_FALSE(is_insecure_registry("registry.lan", entries));
+    EXPECT_TRUE(is_insecure_registry("10.20.3.4:5000", entries));
+    EXPECT_TRUE(is_insecure_registry("10.20.255.255", entries));
+    EXPECT_FALSE(is_insecure_registry("10.21.0.1:5000", entries));
+    EXPECT_TRUE(is_insecure_registry("[fd00:1:ffff::2]:5000", entries));
+    EXPECT_FALSE(is_insecure_registry("[fd00:2::2]:5000", entries));
+    EXPECT_TRUE(is_insecure_registry("192.168.7.200:443", entries));
+    EXPECT_FALSE(is_insecure_registry("192.168.7.100:443", entries));
+    // Names are not resolved for ranges.
+    EXPECT_FALSE(is_insecure_registry("ten-twenty.lan:5000", entries));
+    EXPECT_FALSE(is_insecure_registry("docker.io", {}));
+}
+
 TEST(WwwAuthenticate, ParsesBearerAndBasicChallenges) {
     auto bearer = parse_www_authenticate(
         R"(Bearer realm="https://auth.example/token",service="registry.example",)"
