@@ -139,8 +139,9 @@ ErrorOr<void> run_daemon(DaemonOptions options) {
     TRY(write_pidfile(options.pidfile));
     Cleanup remove_pidfile({options.pidfile});
 
-    auto store = TRY_CONTEXT(image::Store::open(fs::join(options.data_root, "image")),
-                             "open the image store");
+    auto store =
+        TRY_CONTEXT(image::Store::open(fs::join(options.data_root, "image"), options.store),
+                    "open the image store");
     engine::EngineOptions engine_options = options.engine;
     engine_options.data_root = options.data_root;
     engine_options.exec_root = options.exec_root;

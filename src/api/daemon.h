@@ -31,6 +31,8 @@ struct DaemonOptions {
     std::function<void(engine::Engine&, image::Store&)> on_ready;
     // Engine settings beyond the roots (shim path, runtime, limits).
     engine::EngineOptions engine;
+    // Image store settings (insecure registries, ...); its root is <data_root>/image.
+    image::StoreOptions store;
 };
 
 // Runs until asked to stop, then stops serving, removes the socket and the pidfile and

@@ -61,7 +61,7 @@ int system_dockerd_main(int argc, char** argv) {
             return 2;
         }
     }
-    image::set_default_insecure_registries(std::move(insecure_registries));
+    options.store.insecure_registries = std::move(insecure_registries);
     if (hosts.size() > 1) {
         std::fprintf(stderr, "system-dockerd: only one -H socket is served\n");
         return 2;

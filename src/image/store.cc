@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "base/fs.h"
@@ -306,27 +305,7 @@ const std::string& Store::root() const {
     return state_->root;
 }
 
-namespace {
-
-std::mutex default_insecure_mutex;
-std::vector<std::string> default_insecure;
-
-}  // namespace
-
-void set_default_insecure_registries(std::vector<std::string> registries) {
-    std::lock_guard lock(default_insecure_mutex);
-    default_insecure = std::move(registries);
-}
-
 ErrorOr<std::unique_ptr<Store>> Store::open(std::string root, StoreOptions options) {
-    {
-        std::lock_guard lock(default_insecure_mutex);
-        for (const auto& registry : default_insecure) {
-            if (std::find(options.insecure_registries.begin(), options.insecure_registries.end(),
-                          registry) == options.insecure_registries.end())
-                options.insecure_registries.push_back(registry);
-        }
-    }
     auto state = std::make_unique<State>();
     if (options.certs_dir.empty())
         options.certs_dir = root + "/certs.d";

@@ -145,17 +145,12 @@ struct StoreOptions {
     std::string certs_dir;
     // Insecure registries (host:port, dockerd's --insecure-registry): HTTPS with any
     // certificate, else plain HTTP. localhost and 127.0.0.0/8 are always plain HTTP (unless
-    // certs_dir has their CA). Stores also take set_default_insecure_registries()'s.
+    // certs_dir has their CA).
     std::vector<std::string> insecure_registries;
     // Platform picked from manifest lists.
     std::string platform_os = "linux";
     std::string platform_architecture = "amd64";
 };
-
-// Insecure registries every Store opened afterwards in this process adds to its options':
-// `system-dockerd --insecure-registry` sets them before api::run_daemon opens the store, since
-// api::DaemonOptions carries no StoreOptions.
-void set_default_insecure_registries(std::vector<std::string> registries);
 
 class Store {
   public:

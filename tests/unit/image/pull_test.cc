@@ -315,11 +315,10 @@ TEST_F(PullTest, InsecureRegistryOverHttpsWithAnyCertificateElseHttp) {
     ASSERT_TRUE(manifest) << manifest.error().message();
     EXPECT_EQ((*client)->base_url(), "https://" + secure->host());
 
-    // set_default_insecure_registries (system-dockerd --insecure-registry): every store opened
-    // afterwards takes them.
-    set_default_insecure_registries({secure->host()});
-    auto defaulted = Store::open(fs::join(sandbox_->path(), "over-https"));
-    set_default_insecure_registries({});
+    // A store given them (system-dockerd --insecure-registry, through api::DaemonOptions).
+    StoreOptions store_options;
+    store_options.insecure_registries = {secure->host()};
+    auto defaulted = Store::open(fs::join(sandbox_->path(), "over-https"), store_options);
     ASSERT_TRUE(defaulted);
     auto over_https = (*defaulted)->pull(secure_name);
     ASSERT_TRUE(over_https) << over_https.error().message();
