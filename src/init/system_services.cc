@@ -283,12 +283,22 @@ ServicesReport bring_up_system_services(compose::ContainerEngine& engine,
                 finished.notify_all();
             });
         }
+        // What can let another service launch: one finishing, or one in flight passing
+        // options.busy_for and giving up its place. Sleep until the first of these.
         size_t before = done.size();
-        if (launched.size() == services.size())
-            finished.wait(lock, [&] { return done.size() != before; });
+        std::optional<std::chrono::steady_clock::time_point> frees_place;
+        if (launched.size() != services.size()) {
+            auto now = std::chrono::steady_clock::now();
+            for (const auto& [name, launched_at] : since) {
+                auto expires = launched_at + options.busy_for;
+                if (!done.count(name) && expires > now && (!frees_place || expires < *frees_place))
+                    frees_place = expires;
+            }
+        }
+        if (frees_place)
+            finished.wait_until(lock, *frees_place, [&] { return done.size() != before; });
         else
-            finished.wait_for(lock, std::chrono::milliseconds(200),
-                              [&] { return done.size() != before; });
+            finished.wait(lock, [&] { return done.size() != before; });
     }
     lock.unlock();
     for (auto& worker : workers)
