@@ -240,8 +240,9 @@ ServicesReport bring_up_system_services(compose::ContainerEngine& engine,
     // options.busy_for (a pull of a missing image, a one-shot that waits on something) no
     // longer holds its place, so it cannot stall the rest of the boot.
     std::map<std::string, std::chrono::steady_clock::time_point> since;
-    auto busy = [&] {
-        auto now = std::chrono::steady_clock::now();
+    // One `now` per round: the services counted as busy are those whose end of busy_for the
+    // wait below sleeps until.
+    auto busy = [&](std::chrono::steady_clock::time_point now) {
         return static_cast<size_t>(std::count_if(since.begin(), since.end(), [&](auto& entry) {
             return !done.count(entry.first) && now - entry.second < options.busy_for;
         }));
@@ -249,9 +250,10 @@ ServicesReport bring_up_system_services(compose::ContainerEngine& engine,
     std::vector<std::thread> workers;
     std::unique_lock lock(mutex);
     while (done.size() < services.size()) {
+        auto now = std::chrono::steady_clock::now();
         for (const auto* service : order) {
             const std::string& name = service->name;
-            if (busy() >= limit)
+            if (busy(now) >= limit)
                 break;
             if (launched.count(name))
                 continue;
@@ -288,7 +290,6 @@ ServicesReport bring_up_system_services(compose::ContainerEngine& engine,
         size_t before = done.size();
         std::optional<std::chrono::steady_clock::time_point> frees_place;
         if (launched.size() != services.size()) {
-            auto now = std::chrono::steady_clock::now();
             for (const auto& [name, launched_at] : since) {
                 auto expires = launched_at + options.busy_for;
                 if (!done.count(name) && expires > now && (!frees_place || expires < *frees_place))
