@@ -240,8 +240,9 @@ ServicesReport bring_up_system_services(compose::ContainerEngine& engine,
     // options.busy_for (a pull of a missing image, a one-shot that waits on something) no
     // longer holds its place, so it cannot stall the rest of the boot.
     std::map<std::string, std::chrono::steady_clock::time_point> since;
-    auto busy = [&] {
-        auto now = std::chrono::steady_clock::now();
+    // One `now` per round: the services counted as busy are those whose end of busy_for the
+    // wait below sleeps until.
+    auto busy = [&](std::chrono::steady_clock::time_point now) {
         return static_cast<size_t>(std::count_if(since.begin(), since.end(), [&](auto& entry) {
             return !done.count(entry.first) && now - entry.second < options.busy_for;
         }));
@@ -249,9 +250,10 @@ ServicesReport bring_up_system_services(compose::ContainerEngine& engine,
     std::vector<std::thread> workers;
     std::unique_lock lock(mutex);
     while (done.size() < services.size()) {
+        auto now = std::chrono::steady_clock::now();
         for (const auto* service : order) {
             const std::string& name = service->name;
-            if (busy() >= limit)
+            if (busy(now) >= limit)
                 break;
             if (launched.count(name))
                 continue;
@@ -283,12 +285,21 @@ ServicesReport bring_up_system_services(compose::ContainerEngine& engine,
                 finished.notify_all();
             });
         }
+        // What can let another service launch: one finishing, or one in flight passing
+        // options.busy_for and giving up its place. Sleep until the first of these.
         size_t before = done.size();
-        if (launched.size() == services.size())
-            finished.wait(lock, [&] { return done.size() != before; });
+        std::optional<std::chrono::steady_clock::time_point> frees_place;
+        if (launched.size() != services.size()) {
+            for (const auto& [name, launched_at] : since) {
+                auto expires = launched_at + options.busy_for;
+                if (!done.count(name) && expires > now && (!frees_place || expires < *frees_place))
+                    frees_place = expires;
+            }
+        }
+        if (frees_place)
+            finished.wait_until(lock, *frees_place, [&] { return done.size() != before; });
         else
-            finished.wait_for(lock, std::chrono::milliseconds(200),
-                              [&] { return done.size() != before; });
+            finished.wait(lock, [&] { return done.size() != before; });
     }
     lock.unlock();
     for (auto& worker : workers)
