@@ -24,7 +24,7 @@ enum class ErrorKind {
 };
 
 class Error {
-public:
+  public:
     Error(ErrorKind kind, std::string message, int errno_value = 0)
         : kind_(kind), message_(std::move(message)), errno_(errno_value) {}
 
@@ -49,7 +49,7 @@ public:
     // Adds context in front: "load image: " + "open `x`: ENOENT".
     Error with_context(std::string_view context) &&;
 
-private:
+  private:
     ErrorKind kind_;
     std::string message_;
     int errno_;
@@ -57,13 +57,12 @@ private:
 
 template <typename T>
 class [[nodiscard]] ErrorOr {
-public:
-    ErrorOr(T value) : storage_(std::in_place_index<0>, std::move(value)) {}  // NOLINT
+  public:
+    ErrorOr(T value) : storage_(std::in_place_index<0>, std::move(value)) {}      // NOLINT
     ErrorOr(Error error) : storage_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
     template <typename U>
-        requires(std::is_constructible_v<T, U &&> && !std::is_same_v<std::decay_t<U>, T> &&
-                 !std::is_same_v<std::decay_t<U>, Error>)
-    ErrorOr(U&& value)  // NOLINT
+    requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, T> &&
+             !std::is_same_v<std::decay_t<U>, Error>) ErrorOr(U&& value)  // NOLINT
         : storage_(std::in_place_index<0>, T(std::forward<U>(value))) {}
 
     bool is_error() const { return storage_.index() == 1; }
@@ -83,13 +82,13 @@ public:
     Error&& error() && { return std::get<1>(std::move(storage_)); }
     Error release_error() { return std::get<1>(std::move(storage_)); }
 
-private:
+  private:
     std::variant<T, Error> storage_;
 };
 
 template <>
 class [[nodiscard]] ErrorOr<void> {
-public:
+  public:
     ErrorOr() = default;
     ErrorOr(Error error) : error_(std::move(error)), has_error_(true) {}  // NOLINT
 
@@ -101,7 +100,7 @@ public:
     Error&& error() && { return std::move(error_); }
     Error release_error() { return std::move(error_); }
 
-private:
+  private:
     Error error_{ErrorKind::internal, {}};
     bool has_error_ = false;
 };
@@ -110,19 +109,19 @@ private:
 
 // Evaluates an ErrorOr expression; returns its error from the enclosing function, or yields the
 // value. Uses a statement expression (GCC and Clang).
-#define TRY(expression)                                    \
-    ({                                                     \
-        auto&& corral_try_result_ = (expression);          \
-        if (corral_try_result_.is_error())                 \
-            return corral_try_result_.release_error();     \
-        std::move(corral_try_result_).release_value();     \
+#define TRY(expression)                                \
+    ({                                                 \
+        auto&& corral_try_result_ = (expression);      \
+        if (corral_try_result_.is_error())             \
+            return corral_try_result_.release_error(); \
+        std::move(corral_try_result_).release_value(); \
     })
 
 // As TRY, adding context to the error message.
-#define TRY_CONTEXT(expression, context)                                            \
-    ({                                                                              \
-        auto&& corral_try_result_ = (expression);                                   \
-        if (corral_try_result_.is_error())                                          \
-            return corral_try_result_.release_error().with_context(context);        \
-        std::move(corral_try_result_).release_value();                              \
+#define TRY_CONTEXT(expression, context)                                     \
+    ({                                                                       \
+        auto&& corral_try_result_ = (expression);                            \
+        if (corral_try_result_.is_error())                                   \
+            return corral_try_result_.release_error().with_context(context); \
+        std::move(corral_try_result_).release_value();                       \
     })

@@ -31,13 +31,19 @@ const char* level_name(Level level) {
 
 }  // namespace
 
-void set_level(Level level) { current_level = level; }
-Level level() { return current_level; }
-void set_fd(int fd) { output_fd = fd; }
+void set_level(Level level) {
+    current_level = level;
+}
+Level level() {
+    return current_level;
+}
+void set_fd(int fd) {
+    output_fd = fd;
+}
 
 bool parse_level(std::string_view text, Level& out) {
     static constexpr std::pair<std::string_view, Level> names[] = {
-        {"debug", Level::debug}, {"info", Level::info},   {"warn", Level::warn},
+        {"debug", Level::debug},  {"info", Level::info},   {"warn", Level::warn},
         {"warning", Level::warn}, {"error", Level::error}, {"fatal", Level::fatal},
     };
     for (const auto& [name, value] : names) {
@@ -57,11 +63,10 @@ void write(Level level, std::string_view message) {
     tm parts{};
     ::gmtime_r(&now.tv_sec, &parts);
     char prefix[96];
-    int length = std::snprintf(prefix, sizeof(prefix),
-                               "time=\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\" level=%s msg=\"",
-                               parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
-                               parts.tm_hour, parts.tm_min, parts.tm_sec, now.tv_nsec / 1000000,
-                               level_name(level));
+    int length = std::snprintf(
+        prefix, sizeof(prefix), "time=\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\" level=%s msg=\"",
+        parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min,
+        parts.tm_sec, now.tv_nsec / 1000000, level_name(level));
     std::string line(prefix, static_cast<size_t>(length));
     for (char c : message) {
         if (c == '"' || c == '\\')

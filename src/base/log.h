@@ -17,9 +17,17 @@ bool parse_level(std::string_view text, Level& out);
 void set_fd(int fd);
 
 void write(Level level, std::string_view message);
-inline void debug(std::string_view message) { write(Level::debug, message); }
-inline void info(std::string_view message) { write(Level::info, message); }
-inline void warn(std::string_view message) { write(Level::warn, message); }
-inline void error(std::string_view message) { write(Level::error, message); }
+inline void debug(std::string_view message) {
+    write(Level::debug, message);
+}
+inline void info(std::string_view message) {
+    write(Level::info, message);
+}
+inline void warn(std::string_view message) {
+    write(Level::warn, message);
+}
+inline void error(std::string_view message) {
+    write(Level::error, message);
+}
 
 }  // namespace corral::log
