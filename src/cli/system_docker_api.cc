@@ -189,13 +189,18 @@ ErrorOr<Json> DockerApi::call_json(std::string_view method, std::string_view pat
     }
 }
 
-ErrorOr<http::Connection> DockerApi::hijack(std::string_view method, std::string_view path,
-                                            const std::optional<Json>& body) {
+ErrorOr<http::Connection> DockerApi::send_hijack(std::string_view method, std::string_view path,
+                                                 const std::optional<Json>& body) {
     auto hijack_request = request(method, path, body);
     hijack_request.upgrade = true;
     if (!body)
         hijack_request.headers.push_back({"Content-Type", "text/plain"});
-    auto connection = TRY(send_only(std::move(hijack_request)));
+    return send_only(std::move(hijack_request));
+}
+
+ErrorOr<http::Connection> DockerApi::hijack(std::string_view method, std::string_view path,
+                                            const std::optional<Json>& body) {
+    auto connection = TRY(send_hijack(method, path, body));
     TRY(check_status(connection));
     return connection;
 }

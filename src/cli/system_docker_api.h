@@ -53,6 +53,9 @@ class DockerApi {
     // carries the raw stream.
     ErrorOr<http::Connection> hijack(std::string_view method, std::string_view path,
                                      const std::optional<Json>& body = std::nullopt);
+    // The same request, sent only: check_status() later reads its 101.
+    ErrorOr<http::Connection> send_hijack(std::string_view method, std::string_view path,
+                                          const std::optional<Json>& body = std::nullopt);
 
     // A request for `path` under the negotiated version ("/containers/json" → "/v1.43/...").
     http::Request request(std::string_view method, std::string_view path,

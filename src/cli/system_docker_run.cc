@@ -83,14 +83,18 @@ ErrorOr<int> run_attached(CommandContext& context, const AttachedRun& run) {
     auto* api = TRY(context.api());
     std::string attach_query =
         std::string("/attach?stream=1&stdout=1&stderr=1&stdin=") + (run.interactive ? "1" : "0");
-    auto stream = TRY(api->hijack("POST", container_path(run.id, attach_query)));
+    // The attach and the wait go out together, each on its connection; the start goes once
+    // both answers have begun (the engine then holds both, as with the docker CLI, which sends
+    // them one after the other). A start that overtook the wait could let a --rm container that
+    // ends at once be removed before its wait arrived.
+    auto stream = TRY(api->send_hijack("POST", container_path(run.id, attach_query)));
     std::optional<http::Connection> wait;
-    // As the docker CLI: the start goes once the wait's answer has begun (the engine holds the
-    // wait then). Sent on their own connections, a start could otherwise overtake the wait,
-    // and a --rm container that ends at once be gone before its wait arrives.
     if (!run.already_running)
-        wait.emplace(TRY(api->open_stream(api->request(
+        wait.emplace(TRY(api->send_only(api->request(
             "POST", container_path(run.id, "/wait?condition=" + run.wait_condition)))));
+    TRY(DockerApi::check_status(stream));
+    if (wait)
+        TRY(DockerApi::check_status(*wait));
     if (!run.already_running) {
         auto started = api->call("POST", container_path(run.id, "/start"));
         if (started.is_error()) {
