@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -95,6 +96,16 @@ ErrorOr<void> remove_at(int dir_fd, const std::string& name, const std::string& 
     int fd = ::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return Error::from_errno("open", shown, errno);
+    // Never through a mount point: what is mounted there (a container's rootfs, a bind of a
+    // host directory) is not part of the tree.
+    struct statx status {};
+    if (::statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &status) == 0 &&
+        (status.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+        (status.stx_attributes & STATX_ATTR_MOUNT_ROOT)) {
+        ::close(fd);
+        return Error(ErrorKind::conflict,
+                     "remove `" + shown + "`: a mount point (not descended into)");
+    }
     DIR* dir = ::fdopendir(fd);
     if (!dir) {
         ::close(fd);
@@ -128,6 +139,18 @@ ErrorOr<void> remove_tree(const std::string& path) {
 
 ErrorOr<void> remove_tree_at(int dir_fd, const std::string& name) {
     return remove_at(dir_fd, name, name);
+}
+
+ErrorOr<bool> is_mount_point(const std::string& path) {
+    struct statx status {};
+    if (::statx(AT_FDCWD, path.c_str(), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &status) < 0) {
+        if (errno == ENOENT)
+            return false;
+        return Error::from_errno("statx", path, errno);
+    }
+    if (!(status.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+        return Error(ErrorKind::unsupported, "statx `" + path + "`: no mount-root attribute");
+    return (status.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
 }
 
 ErrorOr<bool> exists(const std::string& path) {

@@ -2,7 +2,11 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "base/sys.h"
 
@@ -54,6 +58,38 @@ TEST(Fs, MkdirPAndRemoveTreeHandleNestedTrees) {
     EXPECT_FALSE(*fs::exists(fs::join(dir->path(), "a")));
     // The symlink was removed, not followed.
     EXPECT_TRUE(*fs::exists("/etc/passwd"));
+}
+
+// In a child of its own mount namespace: a tmpfs mounted inside the tree keeps its file and
+// the removal fails naming the mount point.
+TEST(Fs, RemoveTreeDoesNotDescendIntoAMountPoint) {
+    auto dir = fs::TempDir::create("/tmp", "fs-test");
+    ASSERT_TRUE(dir);
+    std::string tree = fs::join(dir->path(), "tree");
+    std::string mounted = fs::join(tree, "sub/mounted");
+    ASSERT_TRUE(fs::mkdir_p(mounted));
+    pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        if (::unshare(CLONE_NEWNS) < 0 ||
+            ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0 ||
+            ::mount("tmpfs", mounted.c_str(), "tmpfs", 0, "size=64k") < 0)
+            ::_exit(10);
+        if (!fs::write_file_atomic(fs::join(mounted, "kept"), "y"))
+            ::_exit(11);
+        auto removed = fs::remove_tree(tree);
+        if (removed)
+            ::_exit(12);
+        if (removed.error().message().find("sub/mounted") == std::string::npos)
+            ::_exit(13);
+        if (!*fs::exists(fs::join(mounted, "kept")))
+            ::_exit(14);
+        ::_exit(0);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 TEST(Fs, RemoveTreeAtRemovesOneEntryOfADirectory) {
