@@ -105,9 +105,12 @@ EngineImpl::~EngineImpl() {
 ErrorOr<void> EngineImpl::initialize() {
     TRY(fs::mkdir_p(fs::join(options_.data_root, "containers"), 0700));
     TRY(fs::mkdir_p(fs::join(options_.data_root, "volumes"), 0700));
-    // What removals moved aside and a crash kept from deleting.
+    // What removals moved aside and a crash kept from deleting (a rootfs still mounted there
+    // first: the removal does not enter mount points).
+    if (auto entries = fs::list_dir(trash_dir()))
+        for (const auto& entry : *entries)
+            (void)runtime::unmount_rootfs(fs::join(trash_dir(), entry));
     (void)fs::remove_tree(trash_dir());
-    (void)fs::remove_tree(exec_trash_dir());
     TRY(fs::mkdir_p(fs::join(options_.exec_root, "containers"), 0700));
     TRY(fs::mkdir_p(runtime_.crun_root, 0700));
     // crun then runs from one read-only mount instead of re-executing a protected copy of
@@ -135,6 +138,7 @@ ErrorOr<void> EngineImpl::initialize() {
     if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, supervisor_wake_.get(), &wake) < 0)
         return Error::from_errno("epoll_ctl", errno);
     TRY(restore());
+    sweep_exec_root();
     // Shims are forked by a factory exec'd now (runtime::prepare_shim_factory).
     if (auto factory = runtime::prepare_shim_factory(runtime_); factory.is_error())
         log::debug("shim factory: " + factory.error().message());
@@ -173,10 +177,6 @@ std::string EngineImpl::container_dir(const std::string& id) const {
 
 std::string EngineImpl::trash_dir() const {
     return fs::join(options_.data_root, "trash");
-}
-
-std::string EngineImpl::exec_trash_dir() const {
-    return fs::join(options_.exec_root, "trash");
 }
 
 std::string EngineImpl::record_path(const std::string& id) const {
@@ -256,6 +256,25 @@ void EngineImpl::state_changed() {
     notifier_.notify_all();
 }
 
+// Exec-root dirs of containers that are gone (the engine died between a removal and the
+// clean-up after its shim): the rootfs unmounted if their shim did not, then removed.
+void EngineImpl::sweep_exec_root() {
+    auto ids = fs::list_dir(fs::join(options_.exec_root, "containers"));
+    if (ids.is_error())
+        return;
+    for (const auto& id : *ids) {
+        {
+            std::lock_guard lock(mutex_);
+            if (!is_full_id(id) || containers_.count(id))
+                continue;
+        }
+        auto shim = runtime::open_shim(exec_root_dir(id));
+        if (!shim.is_error() && shim->has_value())
+            continue;  // still cleaning up
+        (void)fs::remove_tree(exec_root_dir(id));
+    }
+}
+
 ErrorOr<void> EngineImpl::restore() {
     auto ids = TRY(fs::list_dir(fs::join(options_.data_root, "containers")));
     for (const auto& id : ids)
@@ -314,10 +333,7 @@ void EngineImpl::restore_one(const std::string& id) {
             (void)persist_locked(*record);
         }
         container.state.pid = process.state.container_pid;
-        record->shim_pidfd = std::move(process.pidfd);
-        std::string container_id = id;
-        watch_pidfd_locked(record->epoll_key, record->shim_pidfd.get(),
-                           [this, container_id] { handle_container_exit(container_id); });
+        supervise_shim_locked(*record, std::move(process));
         log::debug("container " + id + ": re-adopted its shim");
         return;
     }

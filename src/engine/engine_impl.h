@@ -36,9 +36,14 @@ struct PendingAttach {
 struct ContainerRecord {
     Container container;
     std::mutex operation;
-    // Supervision of a running container.
+    // Supervision of a running container: the shim's pidfd (readable once it is gone) and,
+    // for a shim this engine spawned, its exit notice (readable once the container exited,
+    // before the shim's clean-up). `awaiting_exit` until this run's exit is recorded.
     UniqueFd shim_pidfd;
     uint64_t epoll_key = 0;
+    UniqueFd shim_exit_notice;
+    uint64_t notice_key = 0;
+    bool awaiting_exit = false;
     // Counts exits, for wait(next-exit).
     uint64_t exit_generation = 0;
     bool removed = false;
@@ -112,7 +117,6 @@ class EngineImpl final : public Engine {
     std::string record_path(const std::string& id) const;
     // <data-root>/trash: removed containers' directories, until their files are deleted.
     std::string trash_dir() const;
-    std::string exec_trash_dir() const;
     std::string exec_root_dir(const std::string& id) const;
     std::string volume_dir(const std::string& name) const;
 
@@ -129,6 +133,7 @@ class EngineImpl final : public Engine {
     // Restore.
     ErrorOr<void> restore();
     void restore_one(const std::string& id);
+    void sweep_exec_root();
 
     // Lifecycle (operation lock held by the caller).
     ErrorOr<void> start_operation(const std::shared_ptr<ContainerRecord>& record);
@@ -146,8 +151,20 @@ class EngineImpl final : public Engine {
 
     // Supervision.
     void supervisor_loop();
-    void watch_pidfd_locked(uint64_t& key, int pidfd, std::function<void()> on_exit);
-    void handle_container_exit(const std::string& id);
+    // Calls `on_ready(key)` once, on the supervisor thread, when `fd` becomes readable (one-shot:
+    // the fd is not reported again).
+    void watch_pidfd_locked(uint64_t& key, int fd, std::function<void(uint64_t)> on_ready);
+    void unwatch_locked(uint64_t& key, int fd);
+    // Watches the shim of a started or re-adopted container (mutex_ held).
+    void supervise_shim_locked(ContainerRecord& record, runtime::ShimProcess shim);
+    void handle_exit_notice(const std::string& id, uint64_t key);
+    void handle_shim_gone(const std::string& id, uint64_t key);
+    // This run's exit: exit.json, then restart, auto-removal or the record (mutex_ held).
+    void handle_container_exit_locked(ContainerRecord& record);
+    // Blocks until the container's last shim is gone (its clean-up done), or the timeout.
+    void wait_shim_gone(const std::shared_ptr<ContainerRecord>& record, int64_t timeout_ns);
+    // Runs `action` on the worker once the container's last shim is gone (mutex_ held).
+    void when_shim_gone_locked(ContainerRecord& record, std::function<void()> action);
     void handle_exec_exit(const std::string& exec_id);
     void record_exit_locked(ContainerRecord& record, const runtime::ExitStatus& status);
     void wake_supervisor();
@@ -182,7 +199,7 @@ class EngineImpl final : public Engine {
     UniqueFd supervisor_wake_;
     std::mutex watch_mutex_;
     uint64_t next_key_ = 1;
-    std::map<uint64_t, std::function<void()>> watches_;
+    std::map<uint64_t, std::function<void(uint64_t)>> watches_;
     std::thread supervisor_;
 
     std::mutex worker_mutex_;

@@ -199,7 +199,7 @@ ErrorOr<void> EngineImpl::exec_start(const std::string& exec_id, ExecStartOption
             return;
         std::string id = exec_id;
         watch_pidfd_locked(exec->epoll_key, exec->process->child().pidfd(),
-                           [this, id] { handle_exec_exit(id); });
+                           [this, id](uint64_t) { handle_exec_exit(id); });
     };
     auto fail = [&](Error error) -> Error {
         std::lock_guard lock(mutex_);

@@ -262,17 +262,14 @@ ErrorOr<void> EngineImpl::start_operation(const std::shared_ptr<ContainerRecord>
         if (!network_namespaces_.disabled())
             enqueue([this] { network_namespaces_.fill(); });
     }
-    // Leftovers of an earlier run (exit status, sockets) must not be mistaken for this one.
+    // Leftovers of an earlier run (exit status, sockets) must not be mistaken for this one;
+    // its shim is gone (it cleans up after reporting the exit) and its rootfs (in the
+    // exec-root dir) is unmounted first.
+    wait_shim_gone(record, 10 * second_ns);
+    cleanup_runtime(id);
     (void)fs::remove_tree(exec_root_dir(id));
     if (auto made = fs::mkdir_p(exec_root_dir(id), 0700); made.is_error())
         return fail(made.release_error());
-    cleanup_runtime(id);
-    auto bundle = runtime::prepare_bundle(*request, runtime_);
-    if (bundle.is_error())
-        return fail(bundle.release_error());
-    if (bundle->rootfs)
-        bundle->rootfs->release();  // the shim unmounts it when the container ends
-
     runtime::ShimOptions shim_options;
     shim_options.id = id;
     shim_options.container_dir = container_dir(id);
@@ -282,15 +279,31 @@ ErrorOr<void> EngineImpl::start_operation(const std::shared_ptr<ContainerRecord>
     shim_options.stdin_once = container.config.stdin_once;
     shim_options.log_config = container.host_config.log_config;
     shim_options.log_path = container.log_path;
-    auto shim = runtime::spawn_shim(runtime_, shim_options);
+    // The shim sets itself up (the factory's fork, its log, its attach socket) while the
+    // bundle is made here; it runs nothing before the start below.
+    auto spawning = runtime::begin_spawn_shim(runtime_, shim_options);
+    if (spawning.is_error())
+        return fail(spawning.release_error());
+    auto bundle = runtime::prepare_bundle(*request, runtime_);
+    auto shim = runtime::finish_spawn_shim(*spawning);
     // The shim factory serves every start; one that died is replaced off this start's path
     // (the thread holds nothing of the engine).
     if (!runtime::has_shim_factory())
         std::thread([runtime = runtime_] {
             (void)runtime::prepare_shim_factory(runtime);
         }).detach();
+    if (bundle.is_error()) {
+        if (!shim.is_error()) {
+            // Started nothing yet: it goes, and nothing of it stays behind.
+            (void)sys::pidfd_send_signal(shim->pidfd.get(), SIGKILL);
+            (void)sleep_on(shim->pidfd.get(), {}, 10 * second_ns);
+        }
+        return fail(bundle.release_error());
+    }
     if (shim.is_error())
-        return fail(shim.release_error());
+        return fail(shim.release_error());  // the bundle's rootfs is unmounted (not released)
+    if (bundle->rootfs)
+        bundle->rootfs->release();  // the shim unmounts it when the container ends
 
     // Clients that attached before the start get every byte of output.
     {
@@ -326,12 +339,9 @@ ErrorOr<void> EngineImpl::start_operation(const std::shared_ptr<ContainerRecord>
         state.error.clear();
         state.stopped_by_user = false;
         record->restart_due_ns = 0;
-        record->shim_pidfd = std::move(shim->pidfd);
-        std::string container_id = id;
-        watch_pidfd_locked(record->epoll_key, record->shim_pidfd.get(),
-                           [this, container_id] { handle_container_exit(container_id); });
         (void)persist_state_locked(*record);
         emit_locked(*record, "start");
+        supervise_shim_locked(*record, std::move(*shim));
     }
     state_changed();
     return {};
@@ -586,18 +596,13 @@ ErrorOr<void> EngineImpl::remove_operation(const std::shared_ptr<ContainerRecord
         record->container.state.status = Status::removing;
         (void)persist_state_locked(*record);
     }
-    cleanup_runtime(id);
-    // The container's directories (its record and files, its exec-root dir) leave in one
-    // rename each (a crash leaves them whole or gone, and initialize() empties both trash
-    // dirs); their files are deleted on the worker, after the removal was answered and its
-    // waiters (`run --rm`, `wait?condition=removed`) were told.
-    std::vector<std::string> trash;
+    // The container's record and files leave in one rename: the removal's commit point (a
+    // crash leaves them whole or gone, and initialize() empties the trash). The shim may still
+    // be cleaning up (its rootfs mount moves along with the rename): the runtime's part waits
+    // for it (below), after the removal was answered and its waiters (`run --rm`,
+    // `wait?condition=removed`) were told.
     std::string suffix = id + "-" + std::to_string(sys::monotonic_ns());
-    // The exec-root dir holds runtime leftovers only: one that cannot go is no failure.
-    if (auto moved = move_to_trash(exec_root_dir(id), exec_trash_dir(), suffix); moved && *moved)
-        trash.push_back(**moved);
-    if (auto moved = TRY(move_to_trash(container_dir(id), trash_dir(), suffix)))
-        trash.push_back(*moved);
+    auto container_trash = TRY(move_to_trash(container_dir(id), trash_dir(), suffix));
     std::vector<std::string> volumes;
     {
         std::lock_guard lock(mutex_);
@@ -628,11 +633,18 @@ ErrorOr<void> EngineImpl::remove_operation(const std::shared_ptr<ContainerRecord
     for (const auto& name : volumes)
         (void)fs::remove_tree(fs::dirname(volume_dir(name)));
     state_changed();
-    if (!trash.empty())
-        enqueue([trash = std::move(trash)] {
-            for (const auto& dir : trash)
-                (void)fs::remove_tree(dir);
-        });
+    // Once the shim is gone: what it did not clean up (crun's state; the rootfs, which the
+    // rename may have taken from under its path), then the exec-root dir (runtime leftovers
+    // only: one that cannot go is no failure) and the files.
+    std::lock_guard lock(mutex_);
+    when_shim_gone_locked(*record, [this, id, container_trash] {
+        (void)runtime::delete_container(runtime_, id);
+        (void)fs::remove_tree(exec_root_dir(id));  // initialize() sweeps what a crash left
+        if (container_trash) {
+            (void)runtime::unmount_rootfs(*container_trash);
+            (void)fs::remove_tree(*container_trash);
+        }
+    });
     return {};
 }
 

@@ -1,5 +1,6 @@
 // Supervision: the thread that watches shim and exec pidfds (epoll, no polling) and runs
 // restart timers, and the worker that performs delayed actions (restarts, auto-removal).
+#include <fcntl.h>
 #include <sys/epoll.h>
 
 #include <algorithm>
@@ -23,19 +24,22 @@ void EngineImpl::wake_supervisor() {
         signal_eventfd(supervisor_wake_.get());
 }
 
-void EngineImpl::watch_pidfd_locked(uint64_t& key, int pidfd, std::function<void()> on_exit) {
+void EngineImpl::watch_pidfd_locked(uint64_t& key, int pidfd,
+                                    std::function<void(uint64_t)> on_exit) {
     std::lock_guard lock(watch_mutex_);
     key = next_key_++;
     watches_[key] = std::move(on_exit);
     epoll_event event{};
-    event.events = EPOLLIN;
+    // One-shot: a watch whose callback has run (or was dropped) is never reported again, even
+    // while someone still holds the fd.
+    event.events = EPOLLIN | EPOLLONESHOT;
     event.data.u64 = key;
     if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, pidfd, &event) < 0) {
         // Cannot watch it: treat it as ended at once rather than never noticing.
         log::debug("epoll_ctl pidfd: " + std::string(strerror(errno)));
         auto callback = std::move(watches_[key]);
         watches_.erase(key);
-        enqueue(std::move(callback));
+        enqueue([callback = std::move(callback), key] { callback(key); });
     }
 }
 
@@ -74,7 +78,7 @@ void EngineImpl::supervisor_loop() {
                 drain_eventfd(supervisor_wake_.get());
                 continue;
             }
-            std::function<void()> callback;
+            std::function<void(uint64_t)> callback;
             {
                 std::lock_guard lock(watch_mutex_);
                 auto found = watches_.find(key);
@@ -83,7 +87,7 @@ void EngineImpl::supervisor_loop() {
                 callback = std::move(found->second);
                 watches_.erase(found);
             }
-            callback();
+            callback(key);
         }
     }
 }
@@ -105,16 +109,97 @@ void EngineImpl::record_exit_locked(ContainerRecord& record, const runtime::Exit
                  {"execDuration", std::to_string(std::max<int64_t>(ran_ns, 0) / second_ns)}});
 }
 
-void EngineImpl::handle_container_exit(const std::string& id) {
+void EngineImpl::unwatch_locked(uint64_t& key, int fd) {
+    if (key == 0)
+        return;
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
+    std::lock_guard lock(watch_mutex_);
+    watches_.erase(key);
+    key = 0;
+}
+
+void EngineImpl::supervise_shim_locked(ContainerRecord& record, runtime::ShimProcess shim) {
+    // An earlier run's shim that is gone but whose callback has not run yet is let go.
+    unwatch_locked(record.epoll_key, record.shim_pidfd.get());
+    unwatch_locked(record.notice_key, record.shim_exit_notice.get());
+    record.shim_pidfd = std::move(shim.pidfd);
+    record.shim_exit_notice = std::move(shim.exit_notice);
+    record.awaiting_exit = true;
+    std::string id = record.container.id;
+    watch_pidfd_locked(record.epoll_key, record.shim_pidfd.get(),
+                       [this, id](uint64_t key) { handle_shim_gone(id, key); });
+    if (shim.exit_noticed) {
+        // It said "exited" with its ready line (a container that ended at once).
+        record.shim_exit_notice.reset();
+        handle_container_exit_locked(record);
+    } else if (record.shim_exit_notice) {
+        watch_pidfd_locked(record.notice_key, record.shim_exit_notice.get(),
+                           [this, id](uint64_t key) { handle_exit_notice(id, key); });
+    }
+}
+
+void EngineImpl::handle_exit_notice(const std::string& id, uint64_t key) {
     std::lock_guard lock(mutex_);
     auto found = containers_.find(id);
-    if (found == containers_.end())
+    if (found == containers_.end() || found->second->notice_key != key)
         return;
     auto& record = *found->second;
-    if (record.shim_pidfd) {
-        ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, record.shim_pidfd.get(), nullptr);
-        record.shim_pidfd.reset();
+    bool exited = runtime::read_exit_notice(record.shim_exit_notice.get());
+    // Closing our end lets the shim finish its clean-up and exit (its pidfd tells the rest).
+    unwatch_locked(record.notice_key, record.shim_exit_notice.get());
+    record.shim_exit_notice.reset();
+    if (exited && record.awaiting_exit)
+        handle_container_exit_locked(record);
+}
+
+void EngineImpl::handle_shim_gone(const std::string& id, uint64_t key) {
+    std::lock_guard lock(mutex_);
+    auto found = containers_.find(id);
+    if (found == containers_.end() || found->second->epoll_key != key)
+        return;
+    auto& record = *found->second;
+    unwatch_locked(record.epoll_key, record.shim_pidfd.get());
+    record.shim_pidfd.reset();
+    unwatch_locked(record.notice_key, record.shim_exit_notice.get());
+    record.shim_exit_notice.reset();
+    if (record.awaiting_exit)
+        handle_container_exit_locked(record);
+    else
+        state_changed();  // wait_shim_gone
+}
+
+void EngineImpl::wait_shim_gone(const std::shared_ptr<ContainerRecord>& record,
+                                int64_t timeout_ns) {
+    UniqueFd pidfd;
+    {
+        std::lock_guard lock(mutex_);
+        if (!record->shim_pidfd)
+            return;
+        pidfd.reset(::fcntl(record->shim_pidfd.get(), F_DUPFD_CLOEXEC, 0));
     }
+    if (pidfd)
+        (void)sleep_on(pidfd.get(), {}, timeout_ns);
+}
+
+void EngineImpl::when_shim_gone_locked(ContainerRecord& record, std::function<void()> action) {
+    if (!record.shim_pidfd) {
+        enqueue(std::move(action));
+        return;
+    }
+    // A watch of its own on a duplicate of the pidfd, held by the callback until it has run.
+    auto pidfd = std::make_shared<UniqueFd>(::fcntl(record.shim_pidfd.get(), F_DUPFD_CLOEXEC, 0));
+    if (!*pidfd) {
+        enqueue(std::move(action));
+        return;
+    }
+    uint64_t key = 0;
+    watch_pidfd_locked(key, pidfd->get(),
+                       [this, pidfd, action = std::move(action)](uint64_t) { enqueue(action); });
+}
+
+void EngineImpl::handle_container_exit_locked(ContainerRecord& record) {
+    record.awaiting_exit = false;
+    const std::string id = record.container.id;
     runtime::ExitStatus status;
     auto exit = runtime::read_exit_status(exec_root_dir(id));
     if (!exit.is_error() && exit->has_value()) {

@@ -9,11 +9,11 @@
 
 namespace corral::runtime {
 
-std::string bundle_dir(const std::string& container_dir) {
-    return fs::join(container_dir, "bundle");
+std::string bundle_dir(const std::string& exec_root_dir) {
+    return fs::join(exec_root_dir, "bundle");
 }
 std::string rootfs_dir(const std::string& container_dir) {
-    return fs::join(bundle_dir(container_dir), "rootfs");
+    return fs::join(container_dir, "rootfs");
 }
 std::string attach_socket_path(const std::string& exec_root_dir) {
     return fs::join(exec_root_dir, "attach.sock");
@@ -128,14 +128,6 @@ std::string resolv_content(const BundleRequest& request) {
     return content;
 }
 
-ErrorOr<bool> is_mount_point(const std::string& path) {
-    auto st = TRY(sys::stat_if_exists(path));
-    if (!st)
-        return false;
-    auto parent = TRY(sys::stat(fs::dirname(path)));
-    return st->st_dev != parent.st_dev || st->st_ino == parent.st_ino;
-}
-
 }  // namespace
 
 ErrorOr<Bundle> prepare_bundle(const BundleRequest& request, const RuntimeOptions& options) {
@@ -143,11 +135,14 @@ ErrorOr<Bundle> prepare_bundle(const BundleRequest& request, const RuntimeOption
         return Error::invalid("invalid container id `" + request.id + "`");
     if (request.container_dir.empty() || request.container_dir.front() != '/')
         return Error::invalid("container dir must be an absolute path");
-    std::string bundle = bundle_dir(request.container_dir);
+    if (request.exec_root_dir.empty() || request.exec_root_dir.front() != '/')
+        return Error::invalid("exec root dir must be an absolute path");
+    std::string bundle = bundle_dir(request.exec_root_dir);
     std::string rootfs = rootfs_dir(request.container_dir);
+    TRY(fs::mkdir_p(bundle, 0700));
     TRY(fs::mkdir_p(rootfs, 0755));
-    // Left over from a run the shim could not clean up (killed with the machine, say).
-    if (TRY(is_mount_point(rootfs)))
+    // Left over from a run the shim could not clean up (the shim killed, say).
+    if (TRY(fs::is_mount_point(rootfs)))
         TRY(unmount_rootfs(request.container_dir));
 
     Bundle result;
@@ -160,9 +155,9 @@ ErrorOr<Bundle> prepare_bundle(const BundleRequest& request, const RuntimeOption
         request.host_config.uts_mode == "host" ? host_hostname() : request.config.hostname;
     if (hostname.empty())
         hostname = request.id.substr(0, 12);
-    TRY(write_file_replace(fs::join(request.container_dir, "hostname"), hostname + "\n"));
-    TRY(write_file_replace(fs::join(request.container_dir, "hosts"), hosts_content(request)));
-    TRY(write_file_replace(fs::join(request.container_dir, "resolv.conf"),
+    TRY(write_file_replace(fs::join(request.exec_root_dir, "hostname"), hostname + "\n"));
+    TRY(write_file_replace(fs::join(request.exec_root_dir, "hosts"), hosts_content(request)));
+    TRY(write_file_replace(fs::join(request.exec_root_dir, "resolv.conf"),
                            resolv_content(request)));
     // Docker creates missing bind sources as directories (the -v behaviour).
     for (const auto& mount : request.host_config.mounts) {

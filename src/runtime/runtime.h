@@ -5,17 +5,23 @@
 //
 // Directory layout (the engine chooses the two roots, the runtime the names inside):
 //   <container_dir>/                    persistent, one per container
-//     bundle/config.json, bundle/rootfs (overlay mount point)
+//     rootfs/                           the overlay's mount point (not in the exec root: the
+//                                       system services bind /run, and such a bind would copy
+//                                       every container's rootfs mount into the new container)
 //     upper/, work/                     the overlay's writable layer
-//     hostname, hosts, resolv.conf      bind-mounted into the container
 //   <exec_root_dir>/                    runtime state of one container (may be on tmpfs)
+//     bundle/config.json                remade at every start (root.path is the absolute
+//                                       rootfs), as containerd keeps its bundles under /run:
+//                                       no file is written on the data disk per start
+//     hostname, hosts, resolv.conf      bind-mounted into the container, written at each start
 //     attach.sock                       the shim's attach socket (gone once the shim ends)
 //     shim.json                         shim and container pids (ShimState)
 //     container.pid                     written by crun run
 //     exit.json                         exit status, written when the container has exited
 //     console-*.sock                    transient, for tty exec
 // crun's own state lives in RuntimeOptions::crun_root/<id>; the tty console socket of the
-// container is <container_dir>/bundle/console.sock while crun run runs.
+// container is <exec_root_dir>/bundle/console.sock while crun run runs. fs::remove_tree does
+// not descend into mount points: a container dir goes after unmount_rootfs.
 //
 // The seccomp profile is the engine's choice (BundleRequest::seccomp_profile).
 #pragma once
@@ -122,13 +128,13 @@ class RootfsMount {
     std::string target_;
 };
 
-// Unmounts <container_dir>/bundle/rootfs if mounted; absent mount is not an error.
+// Unmounts <container_dir>/rootfs if mounted; absent mount is not an error.
 ErrorOr<void> unmount_rootfs(const std::string& container_dir);
 
 // A prepared bundle: rootfs mounted, config.json and the /etc files written. The mount is
 // undone when this object dies unless released (then the shim unmounts it at exit).
 struct Bundle {
-    std::string bundle_dir;  // <container_dir>/bundle
+    std::string bundle_dir;  // <exec_root_dir>/bundle
     Warnings warnings;
     std::optional<RootfsMount> rootfs;
 };
@@ -137,7 +143,7 @@ struct Bundle {
 ErrorOr<Bundle> prepare_bundle(const BundleRequest& request, const RuntimeOptions& options);
 
 // Path helpers for the layout above.
-std::string bundle_dir(const std::string& container_dir);
+std::string bundle_dir(const std::string& exec_root_dir);
 std::string rootfs_dir(const std::string& container_dir);
 std::string attach_socket_path(const std::string& exec_root_dir);
 std::string cgroup_dir(const RuntimeOptions& options, const std::string& id);

@@ -395,6 +395,11 @@ class Shim {
         return position != std::string::npos && std::atoll(events->c_str() + position + 9) > 0;
     }
 
+    // The container has exited: its output, the exit status for the engine and the attached
+    // clients, then the clean-up. The engine hears "exited" on the readiness pipe before the
+    // clean-up, so a waiter is answered without waiting for the unmount; the engine does not
+    // touch the container's runtime state (the rootfs, crun's state, its exec-root dir) again
+    // before this process is gone (its pidfd).
     void finish() {
         finished_ = true;
         drain_outputs();
@@ -402,8 +407,6 @@ class Shim {
         if (log_)
             (void)log_->flush(now);
         bool oom = oom_killed();
-        (void)delete_container(runtime_, options_.id);
-        (void)unmount_rootfs(options_.container_dir);
         nlohmann::json status = {{"exit_code", exit_code_},
                                  {"oom_killed", oom},
                                  {"finished_at_ns", now},
@@ -412,12 +415,23 @@ class Shim {
         listener_.reset();
         ::unlink("attach.sock");
         std::string frame = protocol::encode_exit(exit_code_, oom);
-        for (auto& client : clients_)
+        for (auto& client : clients_) {
             client.out += frame;
+            (void)write_client(client);  // the rest, if any, from the loop
+        }
+        report_exit();
         stdout_.reset();
         stderr_.reset();
         stdin_.reset();
+        (void)delete_container(runtime_, options_.id);
+        (void)unmount_rootfs(options_.container_dir);
         finish_deadline_ = sys::monotonic_ns() + final_flush_timeout_ms * 1000000;
+    }
+
+    // "exited" on the readiness pipe (the engine that spawned us may be gone: EPIPE, ignored).
+    void report_exit() {
+        if (ready_fd_ >= 0)
+            (void)sys::write_all(ready_fd_, std::string(shim_exited_line) + "\n");
     }
 
     void loop() {

@@ -17,7 +17,9 @@ namespace corral::runtime {
 struct ShimArguments {
     RuntimeOptions runtime;
     ShimOptions shim;
-    int ready_fd = -1;  // receives "ready <pid>\n" or "error <message>\n"
+    // Receives "ready <pid>\n" or "error <message>\n", then "exited\n" once the container has
+    // exited and exit.json is written (before the shim's clean-up).
+    int ready_fd = -1;
 };
 
 // Command line of the shim (after the program name) and back.
@@ -45,5 +47,7 @@ ErrorOr<ExitStatus> parse_exit_status(std::string_view text);
 // File names inside the exec-root dir.
 inline constexpr const char* shim_state_file = "shim.json";
 inline constexpr const char* exit_status_file = "exit.json";
+// The line of the readiness pipe that says the container has exited (exit.json is there).
+inline constexpr const char* shim_exited_line = "exited";
 
 }  // namespace corral::runtime

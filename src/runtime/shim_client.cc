@@ -203,7 +203,10 @@ ErrorOr<std::optional<ShimProcess>> open_shim(const std::string& exec_root_dir) 
     auto pidfd = TRY(open_checked_pidfd(state->shim_pid, state->shim_start_time));
     if (!pidfd)
         return std::optional<ShimProcess>();
-    return std::optional<ShimProcess>(ShimProcess{*state, std::move(*pidfd)});
+    ShimProcess process;
+    process.state = *state;
+    process.pidfd = std::move(*pidfd);
+    return std::optional<ShimProcess>(std::move(process));
 }
 
 ErrorOr<std::optional<UniqueFd>> open_container_pidfd(const ShimState& state) {
@@ -211,6 +214,11 @@ ErrorOr<std::optional<UniqueFd>> open_container_pidfd(const ShimState& state) {
 }
 
 ErrorOr<ShimProcess> spawn_shim(const RuntimeOptions& runtime, const ShimOptions& options) {
+    auto spawning = TRY(begin_spawn_shim(runtime, options));
+    return finish_spawn_shim(spawning);
+}
+
+ErrorOr<ShimSpawn> begin_spawn_shim(const RuntimeOptions& runtime, const ShimOptions& options) {
     if (options.id.empty() || options.exec_root_dir.empty() || options.container_dir.empty())
         return Error::invalid("spawn_shim: id, container dir and exec-root dir are required");
     TRY(fs::mkdir_p(options.exec_root_dir, 0700));
@@ -247,8 +255,16 @@ ErrorOr<ShimProcess> spawn_shim(const RuntimeOptions& runtime, const ShimOptions
         spawned.emplace(TRY(spawn(spawn_options)));
     }
     ready_pipe[1].reset();
-    UniqueFd ready_read = std::move(ready_pipe[0]);
+    ShimSpawn spawning;
+    spawning.ready = std::move(ready_pipe[0]);
+    spawning.intermediate = std::move(spawned);
+    spawning.exec_root_dir = options.exec_root_dir;
+    return spawning;
+}
 
+ErrorOr<ShimProcess> finish_spawn_shim(ShimSpawn& spawning) {
+    UniqueFd ready_read = std::move(spawning.ready);
+    auto& spawned = spawning.intermediate;
     // The shim answers one line: "ready <pid>" or "error <message>"; end of file without it
     // means it died.
     std::string answer;
@@ -265,21 +281,46 @@ ErrorOr<ShimProcess> spawn_shim(const RuntimeOptions& runtime, const ShimOptions
     // process (PID 1) may have collected it already. (The factory reaps its own.)
     if (spawned)
         (void)spawned->wait();
+    std::string after_ready = answer.substr(std::min(answer.size(), answer.find('\n')));
     answer = answer.substr(0, answer.find('\n'));
     if (answer.starts_with("error "))
         return Error::internal(answer.substr(6));
     if (!answer.starts_with("ready "))
         return Error::internal("corral-shim exited without reporting ready" +
                                (answer.empty() ? std::string() : ": " + answer));
-    // The shim does not exit before this end of the pipe closes (at return, after the pidfd
-    // is open), so a container that ends at once still leaves a shim to open.
-    auto opened = TRY(open_shim(options.exec_root_dir));
+    // The shim does not exit before this end of the pipe closes (the caller closes it after
+    // its exit notice, or drops it), so a container that ends at once still leaves a shim to
+    // open.
+    auto opened = TRY(open_shim(spawning.exec_root_dir));
     if (!opened) {
         // The shim may already be done if the container was killed right away: its exit
         // status is then on disk; a pidfd of nothing is not possible, so report the state.
         return Error::internal("corral-shim exited right after reporting ready");
     }
+    // A start_immediately container may have ended at once: its "exited" can have come with
+    // the ready line.
+    opened->exit_noticed = after_ready.find(shim_exited_line) != std::string::npos;
+    int flags = ::fcntl(ready_read.get(), F_GETFL);
+    if (flags >= 0)
+        ::fcntl(ready_read.get(), F_SETFL, flags | O_NONBLOCK);
+    opened->exit_notice = std::move(ready_read);
     return std::move(*opened);
+}
+
+bool read_exit_notice(int fd) {
+    char buffer[256];
+    bool exited = false;
+    for (;;) {
+        ssize_t n = ::read(fd, buffer, sizeof(buffer));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        if (std::string_view(buffer, static_cast<size_t>(n)).find(shim_exited_line) !=
+            std::string_view::npos)
+            exited = true;
+    }
+    return exited;
 }
 
 ErrorOr<ShimState> start_container(const std::string& exec_root_dir) {

@@ -43,6 +43,7 @@
 
 #include "base/error.h"
 #include "base/fd.h"
+#include "base/process.h"
 #include "engine/types.h"
 #include "runtime/runtime.h"
 
@@ -50,8 +51,8 @@ namespace corral::runtime {
 
 struct ShimOptions {
     std::string id;
-    std::string container_dir;  // the bundle is <container_dir>/bundle
-    std::string exec_root_dir;
+    std::string container_dir;  // the rootfs is mounted on <container_dir>/rootfs
+    std::string exec_root_dir;  // the bundle is <exec_root_dir>/bundle
     bool tty = false;
     bool open_stdin = false;  // keep a stdin pipe (or the pty) open for attach clients
     // Closes container stdin when the first attached client that wrote stdin detaches
@@ -85,12 +86,32 @@ struct ExitStatus {
 };
 
 // A live shim: its state and a pidfd that becomes readable (POLLIN) when the shim exits.
+// A spawned shim also leaves its readiness pipe (`exit_notice`, nonblocking): it carries
+// "exited\n" once the container has exited and exit.json is written, before the shim's
+// clean-up (unmount, crun's state); then end of file. The shim stays until the pipe is closed
+// (or 5 s), so close it once read. A shim found again (open_shim) has none.
 struct ShimProcess {
     ShimState state;
     UniqueFd pidfd;
+    UniqueFd exit_notice;
+    bool exit_noticed = false;  // "exited" came with the ready line
 };
 
+// Reads what the exit notice pipe holds: true once it said "exited".
+bool read_exit_notice(int fd);
+
 ErrorOr<ShimProcess> spawn_shim(const RuntimeOptions& runtime, const ShimOptions& options);
+
+// spawn_shim in two halves, for work to overlap the shim's set-up: the request (the factory
+// forks, or a spawn), then the wait for its ready line. A ShimSpawn dropped unfinished leaves a
+// shim that waits for a start: finish it and kill it (ShimProcess::pidfd).
+struct ShimSpawn {
+    UniqueFd ready;
+    std::optional<Child> intermediate;  // spawned without the factory: collected at the finish
+    std::string exec_root_dir;
+};
+ErrorOr<ShimSpawn> begin_spawn_shim(const RuntimeOptions& runtime, const ShimOptions& options);
+ErrorOr<ShimProcess> finish_spawn_shim(ShimSpawn& spawning);
 
 // The shim factory: a corral-shim exec'd ahead of time that forks the shim of every following
 // spawn_shim (a fork of a small single-threaded process instead of a fork of the engine and an

@@ -44,7 +44,7 @@ ErrorOr<LaunchedContainer> launch_container(const RuntimeOptions& runtime,
     SpawnOptions spawn_options;
     spawn_options.argv = crun_command(
         runtime,
-        {"run", "--detach", "--bundle", bundle_dir(options.container_dir), "--pid-file", pid_file});
+        {"run", "--detach", "--bundle", bundle_dir(options.exec_root_dir), "--pid-file", pid_file});
     UniqueFd console_listener;
     std::string console_path;
     std::array<UniqueFd, 2> tty_errors;
@@ -52,7 +52,7 @@ ErrorOr<LaunchedContainer> launch_container(const RuntimeOptions& runtime,
         tty_errors = TRY(sys::pipe());
         // crun connects from inside the bundle dir (it changes into it): a socket there has a
         // short relative path whatever the length of the absolute one.
-        console_path = fs::join(bundle_dir(options.container_dir), "console.sock");
+        console_path = fs::join(bundle_dir(options.exec_root_dir), "console.sock");
         console_listener = TRY(listen_unix_long(console_path, 0600));
         spawn_options.argv.push_back("--console-socket");
         spawn_options.argv.push_back("console.sock");

@@ -98,11 +98,11 @@ ErrorOr<void> add_mounts(const BundleRequest& request, oci::Spec& spec) {
              {"nosuid", "noexec", "nodev", "mode=1777", "size=" + std::to_string(shm_size)}});
         mounts.push_back({"/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}});
     }
-    // The /etc files the runtime writes in the container dir (prepare_bundle).
+    // The /etc files the runtime writes in the exec root dir (prepare_bundle).
     for (const char* name : {"hostname", "hosts", "resolv.conf"}) {
         mounts.push_back({std::string("/etc/") + name,
                           "bind",
-                          fs::join(request.container_dir, name),
+                          fs::join(request.exec_root_dir, name),
                           {"rbind", "rprivate", host.read_only_rootfs ? "ro" : "rw"}});
     }
     for (const auto& mount : host.mounts) {
@@ -210,6 +210,7 @@ ErrorOr<GeneratedSpec> generate_spec(const BundleRequest& request, const Runtime
         spec.linux_section.seccomp = request.seccomp_profile;
     }
 
+    spec.root_path = rootfs;  // absolute: the bundle (exec root) is not beside the rootfs
     spec.root_readonly = host.read_only_rootfs;
     if (host.uts_mode != "host") {
         spec.hostname = config.hostname;

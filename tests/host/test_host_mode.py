@@ -45,11 +45,70 @@ def test_command_line_alone_leaves_the_host_untouched(daemon_factory, image_arch
         assert docker.out("exec", name, "echo", "ok") == "ok"
         during = host_mounts()
         assert str(daemon.data_root) not in during, "container mounts leaked to the host"
+        assert str(daemon.exec_root) not in during, "container mounts leaked to the host"
         assert during.count("cgroup2") == before.count("cgroup2")
         docker("rm", "-f", name)
     finally:
         daemon.teardown()
     assert str(daemon.data_root) not in host_mounts()
+    assert str(daemon.exec_root) not in host_mounts()
+
+
+def test_a_bind_of_the_exec_root_holds_no_container_rootfs(daemon, docker, image, engine):
+    """The bundles live in the exec root (tmpfs /run in the OS) but the rootfs mounts do not:
+    system services bind /run recursively, and such a bind would copy the rootfs mounts of
+    the containers running at the time (copies that keep them mounted after they end)."""
+    if engine == "dockerd":
+        pytest.skip("checks our engine's own directory layout")
+    running = docker.out("run", "-d", image, "sleep", "1000")
+    try:
+        mounts = docker.out("run", "--rm", "-v", f"{daemon.exec_root}:/exec-root", image, "sh",
+                            "-c", "grep ' /exec-root/' /proc/self/mountinfo || true")
+        assert "overlay" not in mounts, f"a rootfs is mounted in the exec root: {mounts}"
+        assert running not in mounts, mounts
+    finally:
+        docker("rm", "-f", running)
+
+
+def test_removed_containers_leave_nothing_behind(daemon, docker, image, engine, tmp_path):
+    """`run --rm`, `rm -f` of a running one and `rm` of an exited one: the engine answers
+    before the shim's clean-up is over, and the clean-up still ends with no mount, no
+    directory and nothing in the trash left of any of them."""
+    if engine == "dockerd":
+        pytest.skip("checks our engine's own directory layout")
+    ids = []
+    for index in range(3):
+        cidfile = tmp_path / f"rm-{index}.cid"
+        docker("run", "--rm", "--cidfile", str(cidfile), image, "true")
+        ids.append(cidfile.read_text().strip())
+    running = docker.out("run", "-d", image, "sleep", "1000")
+    exited = docker.out("run", "-d", image, "true")
+    docker("wait", exited)
+    docker("rm", "-f", running)
+    docker("rm", exited)
+    ids += [running, exited]
+
+    def engine_mounts() -> str:
+        with open(f"/proc/{daemon.process.pid}/mountinfo") as mountinfo:
+            return mountinfo.read()
+
+    def left(container: str) -> list[str]:
+        # os.walk skips what vanishes while it walks (the clean-up runs meanwhile).
+        found = [os.path.join(directory, name)
+                 for root in (daemon.exec_root, daemon.data_root)
+                 for directory, subdirectories, files in os.walk(root)
+                 for name in subdirectories + files if container in name]
+        if container in engine_mounts():
+            found.append("a mount")
+        return found
+
+    def clean() -> bool:
+        return not any(left(container) for container in ids)
+
+    try:
+        wait_until(clean, timeout=20, what="the removed containers' clean-up")
+    except TimeoutError:
+        pytest.fail(f"left behind: {[left(container) for container in ids]}")
 
 
 def test_debian_docker_client_20_10(daemon, image):

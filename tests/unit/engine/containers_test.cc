@@ -166,9 +166,11 @@ TEST_F(EngineTest, RemoveRunningNeedsForce) {
     EXPECT_EQ(refused.error().message(),
               "You cannot remove a running container " + id +
                   ". Stop the container before attempting removal or force remove");
-    std::thread waiter_thread;
+    // Begun before the removal (which may be over before a thread gets to wait).
+    auto pending = engine_->begin_wait(id, WaitCondition::removed);
+    ASSERT_FALSE(pending.is_error());
     ErrorOr<WaitResult> waited = Error::internal("not run");
-    waiter_thread = std::thread([&] { waited = engine_->wait(id, WaitCondition::removed, {}); });
+    std::thread waiter_thread([&] { waited = (*pending)->wait({}); });
     ASSERT_FALSE(engine_->remove(id, {.force = true}).is_error());
     waiter_thread.join();
     ASSERT_FALSE(waited.is_error());
@@ -183,15 +185,21 @@ TEST_F(EngineTest, AutoRemoveAfterExit) {
     create.host_config.auto_remove = true;
     auto created = engine_->create_container(create);
     ASSERT_FALSE(created.is_error());
+    // The wait begins before the start, as clients do: the removal may be over before a wait
+    // begun after the start would find the container.
+    auto pending = engine_->begin_wait(created->id, WaitCondition::removed);
+    ASSERT_FALSE(pending.is_error());
     ASSERT_FALSE(engine_->start(created->id).is_error());
-    auto waited = engine_->wait(created->id, WaitCondition::removed, {});
+    auto waited = (*pending)->wait({});
     ASSERT_FALSE(waited.is_error());
     EXPECT_EQ(waited->exit_code, 0);
     EXPECT_EQ(engine_->inspect(created->id).error().kind(), ErrorKind::not_found);
-    // Its directories left at once; their files go on the worker after the waiters were told.
+    // Its record's directory left before the waiters were told; its files, and the exec-root
+    // dir (once the shim has unmounted the rootfs and gone), go on the worker afterwards.
     EXPECT_FALSE(fs::exists(options_.data_root + "/containers/" + created->id).value());
-    EXPECT_FALSE(fs::exists(options_.exec_root + "/containers/" + created->id).value());
-    auto trash_empty = [&] {
+    auto all_gone = [&] {
+        if (fs::exists(options_.exec_root + "/containers/" + created->id).value())
+            return false;
         for (const auto& trash : {options_.data_root + "/trash", options_.exec_root + "/trash"}) {
             auto entries = fs::list_dir(trash);
             if (!entries.is_error() && !entries->empty())
@@ -199,9 +207,9 @@ TEST_F(EngineTest, AutoRemoveAfterExit) {
         }
         return true;
     };
-    for (int i = 0; i < 200 && !trash_empty(); ++i)
+    for (int i = 0; i < 500 && !all_gone(); ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    EXPECT_TRUE(trash_empty());
+    EXPECT_TRUE(all_gone());
 
     auto conflicting = request({"true"});
     conflicting.host_config.auto_remove = true;

@@ -177,6 +177,33 @@ TEST(Shim, KilledContainerExitsWith137) {
     EXPECT_EQ(wait_exit(*shim, container.exec_root_dir).exit_code, 137);
 }
 
+// "exited" comes on the readiness pipe once exit.json is written and before the shim's
+// clean-up; the shim stays (its rootfs still mounted or being unmounted) until that pipe is
+// closed, then removes crun's state and the mount and exits.
+TEST(Shim, ReportsTheExitOnItsPipeAndCleansUpAfterwards) {
+    SKIP_UNLESS_WORLD();
+    TestContainer container("notice", {"sh", "-c", "exit 7"});
+    auto shim = container.create();
+    ASSERT_TRUE(shim) << shim.error().message();
+    ASSERT_TRUE(shim->exit_notice);
+    ASSERT_TRUE(start_container(container.exec_root_dir));
+    pollfd notice{shim->exit_notice.get(), POLLIN, 0};
+    ASSERT_EQ(::poll(&notice, 1, 30000), 1);
+    EXPECT_TRUE(read_exit_notice(shim->exit_notice.get()));
+    auto status = read_exit_status(container.exec_root_dir);
+    ASSERT_TRUE(status && *status);
+    EXPECT_EQ((*status)->exit_code, 7);
+    // Until our end closes, the shim is still there.
+    pollfd gone{shim->pidfd.get(), POLLIN, 0};
+    EXPECT_EQ(::poll(&gone, 1, 200), 0);
+    shim->exit_notice.reset();
+    ASSERT_EQ(::poll(&gone, 1, 30000), 1) << "the shim did not exit";
+    auto rootfs_entries = fs::list_dir(rootfs_dir(container.container_dir));
+    ASSERT_TRUE(rootfs_entries);
+    EXPECT_TRUE(rootfs_entries->empty()) << "the rootfs is still mounted";
+    EXPECT_FALSE(*fs::exists(fs::join(world().options.crun_root, container.id)));
+}
+
 TEST(Shim, CrunKillBySignalNumber) {
     SKIP_UNLESS_WORLD();
     TestContainer container("crunkill", {"sleep", "1000"});

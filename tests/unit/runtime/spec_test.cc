@@ -62,7 +62,7 @@ TEST(Spec, ProcessDefaults) {
     EXPECT_EQ(spec["process"]["user"]["uid"], 0);
     EXPECT_EQ(spec["process"]["env"], (nlohmann::json{"PATH=/bin", "HOME=/root"}));
     EXPECT_EQ(spec["hostname"], "box");
-    EXPECT_EQ(spec["root"]["path"], "rootfs");
+    EXPECT_EQ(spec["root"]["path"], world().layer);  // the rootfs given, absolute
     EXPECT_EQ(spec["root"]["readonly"], false);
     EXPECT_EQ(spec["linux"]["cgroupsPath"], world().options.cgroup_parent + "/spec-test");
     EXPECT_FALSE(spec["linux"].contains("seccomp"));
@@ -152,8 +152,7 @@ TEST(Spec, DefaultMountsLikeDocker) {
     EXPECT_TRUE(has_option(*find_mount(spec, "/sys"), "ro"));
     EXPECT_TRUE(has_option(*find_mount(spec, "/sys/fs/cgroup"), "ro"));
     EXPECT_TRUE(has_option(*find_mount(spec, "/dev/shm"), "size=134217728"));
-    EXPECT_EQ((*find_mount(spec, "/etc/hosts"))["source"],
-              "/var/lib/test/containers/spec-test/hosts");
+    EXPECT_EQ((*find_mount(spec, "/etc/hosts"))["source"], "/run/test/spec-test/hosts");
     EXPECT_EQ(spec["linux"]["maskedPaths"].size(), masked_paths().size());
     EXPECT_NE(std::find(spec["linux"]["readonlyPaths"].begin(),
                         spec["linux"]["readonlyPaths"].end(), "/proc/sys"),

@@ -81,8 +81,15 @@ struct TestContainer {
     Warnings warnings;
 };
 
-// Waits for the shim to exit (its pidfd readable) and returns the recorded exit status.
+// Waits for the shim to exit (its pidfd readable) and returns the recorded exit status. The
+// exit notice is read and closed first, as the engine does (the shim waits for that).
 inline ExitStatus wait_exit(ShimProcess& shim, const std::string& exec_root_dir) {
+    if (shim.exit_notice) {
+        pollfd notice{shim.exit_notice.get(), POLLIN, 0};
+        EXPECT_EQ(::poll(&notice, 1, 30000), 1) << "no exit notice";
+        EXPECT_TRUE(read_exit_notice(shim.exit_notice.get()) || shim.exit_noticed);
+        shim.exit_notice.reset();
+    }
     pollfd descriptor{shim.pidfd.get(), POLLIN, 0};
     EXPECT_EQ(::poll(&descriptor, 1, 30000), 1) << "the shim did not exit";
     auto status = read_exit_status(exec_root_dir);
