@@ -356,8 +356,6 @@ def run_case(case: dict, workdir: Path) -> None:
     except BaseException:
         if registry is not None:
             registry.close()
-        if http_registry is not None:
-            http_registry.close()
         raise
     vm = Vm(workdir, memory=case.get("memory", 2048), cloud_config=case.get("cloud_config"),
             registry=registry, nics=case.get("nics"), http_registry=http_registry)
@@ -407,3 +405,5 @@ def run_case(case: dict, workdir: Path) -> None:
         vm.stop()
         if registry is not None:
             registry.close()
+        if http_registry is not None:
+            http_registry.close()
