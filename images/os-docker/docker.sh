@@ -29,13 +29,45 @@ if ! iptables -t nat -L -n >/dev/null 2>&1; then
     options="--iptables=false"
 fi
 
+# The rancher.docker section in one `ros config get` (each ros run costs boot time under
+# emulation): YAML with its keys at the start of a line and list items indented as "  - ITEM".
+docker_config=$(ros config get rancher.docker 2>/dev/null) || docker_config=""
+# setting KEY: the scalar rancher.docker.KEY.
+setting() {
+    printf '%s\n' "$docker_config" | sed -n "s/^$1: *//p"
+}
+# items KEY: the items of the list rancher.docker.KEY, one a line, without quotes.
+items() {
+    printf '%s\n' "$docker_config" | sed -n "/^$1:/,/^[^ -]/s/^ *- *//p" | tr -d "\"'"
+}
+
+# rancher.docker.insecure_registry: one --insecure-registry a registry (HOST[:PORT] or a CIDR
+# range), as RancherOS passed them. dockerd refuses to start on an entry with a scheme: such
+# an entry, or one with a space, is left out with a warning instead.
+insecure=""
+while IFS= read -r registry; do
+    case "$registry" in
+    "") ;;
+    *://* | *" "* | *"	"*)
+        echo "docker: rancher.docker.insecure_registry: left out \`$registry\`" \
+            "(give HOST[:PORT] or a CIDR range, without a scheme)" >&2
+        ;;
+    *)
+        insecure="$insecure --insecure-registry $registry"
+        echo "docker: insecure registry $registry"
+        ;;
+    esac
+done <<EOF
+$(items insecure_registry)
+EOF
+
 # rancher.docker.tls: dockerd also listens on TCP and asks for client certificates, with the
 # arguments of rancher.docker.tls_args (--tlsverify, the files of /etc/docker/tls as
 # `ros tls generate -s` wrote them, -H=0.0.0.0:2376), as RancherOS did. /etc/docker is not on
 # the state disk: after a reboot the files are written again from the configuration, where
 # `ros tls generate` saved them (rancher.docker.ca_cert, server_cert, server_key).
 tls_args=""
-if [ "$(ros config get rancher.docker.tls 2>/dev/null)" = "true" ]; then
+if [ "$(setting tls)" = "true" ]; then
     tls=/etc/docker/tls
     mkdir -p "$tls"
     # restore FILE KEY MODE: FILE from rancher.docker.KEY when it is missing.
@@ -48,8 +80,7 @@ if [ "$(ros config get rancher.docker.tls 2>/dev/null)" = "true" ]; then
     }
     if restore ca.pem ca_cert 0644 && restore server-cert.pem server_cert 0644 &&
         restore server-key.pem server_key 0600; then
-        # A YAML list, one "- ARG" a line.
-        tls_args=$(ros config get rancher.docker.tls_args | sed -n "s/^- *//p" | tr -d "\"'")
+        tls_args=$(items tls_args)
         echo "docker: TLS on (rancher.docker.tls_args)"
     else
         echo "docker: rancher.docker.tls is true but there is no server certificate" \
@@ -72,6 +103,8 @@ if [ -d "$preload" ]; then
         done
     ) &
 fi
+# Words as they are: no file name expansion of "[fd00::1]:5000".
+set -f
 # shellcheck disable=SC2086
 exec dockerd -H unix:///var/run/docker.sock --group docker --data-root /var/lib/docker $options \
-    $tls_args "$@"
+    $insecure $tls_args "$@"

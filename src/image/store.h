@@ -147,6 +147,10 @@ struct StoreOptions {
     // certificate, else plain HTTP. localhost and 127.0.0.0/8 are always plain HTTP (unless
     // certs_dir has their CA).
     std::vector<std::string> insecure_registries;
+    // When set, asked at each pull for the insecure registries, which then replace
+    // insecure_registries: PID 1 reads them from the configuration as it is at that moment, so
+    // that a cloud-config saved after the engine started, or `ros config set`, applies.
+    std::function<std::vector<std::string>()> insecure_registries_source;
     // Platform picked from manifest lists.
     std::string platform_os = "linux";
     std::string platform_architecture = "amd64";

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdio>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "api/daemon.h"
@@ -17,6 +18,7 @@
 #include "base/fs.h"
 #include "base/log.h"
 #include "base/sys.h"
+#include "image/registry.h"
 #include "init/boot_media.h"
 #include "init/console.h"
 #include "init/kernel_modules.h"
@@ -185,6 +187,11 @@ class SystemEngine {
         // made again) and then applies restart policies to the other containers: the engine
         // starting them itself first would start old definitions only to replace them.
         daemon.engine.restore_restart_policies = false;
+        // rancher.system_docker.insecure_registry, read at each pull rather than now: on the
+        // first boot cloud-init saves the datasource's cloud-config after the engine started,
+        // and `ros config set` then applies without a restart (and after a reboot). Reading
+        // it only when a pull needs it keeps it off the boot path.
+        daemon.store.insecure_registries_source = [this] { return insecure_registries(); };
         daemon.on_ready = [this](engine::Engine& engine, image::Store& store) {
             {
                 std::lock_guard lock(mutex_);
@@ -215,6 +222,18 @@ class SystemEngine {
                          std::to_string(report.started.size() - report.made.size()) + " kept)");
         };
         return api::run_daemon(daemon);
+    }
+
+    // On a thread of a pull: the configured insecure registries; a problem shows on the
+    // console the first time it is seen.
+    std::vector<std::string> insecure_registries() {
+        auto configured = configured_insecure_registries(config::LayerPaths{});
+        std::lock_guard lock(reported_mutex_);
+        for (const auto& problem : configured.problems) {
+            if (reported_problems_.insert(problem).second)
+                console_line("warning: " + problem);
+        }
+        return std::move(configured.entries);
     }
 
     // On the supervisor's thread: the daemon returned without being asked to.
@@ -259,12 +278,28 @@ class SystemEngine {
     std::mutex mutex_;
     engine::Engine* engine_ = nullptr;  // guarded by mutex_; set once the API answers
     ErrorOr<void> result_;              // guarded by mutex_
+    std::mutex reported_mutex_;
+    std::set<std::string> reported_problems_;  // guarded by reported_mutex_
     std::atomic<const char*> phase_{"stopping containers"};
     int64_t started_ns_ = 0;
     int quick_failures_ = 0;
 };
 
 }  // namespace
+
+InsecureRegistries configured_insecure_registries(const config::LayerPaths& paths) {
+    InsecureRegistries result;
+    config::CloudConfig typed = config::load_config(paths).typed();
+    for (auto& entry : typed.rancher.system_docker.insecure_registry) {
+        if (auto checked = image::check_insecure_registry(entry); !checked) {
+            result.problems.push_back("rancher.system_docker.insecure_registry: " +
+                                      checked.error().message() + " (left out)");
+            continue;
+        }
+        result.entries.push_back(std::move(entry));
+    }
+    return result;
+}
 
 void start_system(Supervisor& supervisor, const BootOptions& options) {
     supervisor.add_probe({"sshd ready", [] { return tcp_port_listening(22); }});

@@ -4,6 +4,10 @@
 // boot timeline.
 #pragma once
 
+#include <string>
+#include <vector>
+
+#include "config/layers.h"
 #include "init/boot_options.h"
 #include "init/supervisor.h"
 
@@ -17,5 +21,16 @@ inline constexpr const char* kSystemEngineSocket = "/var/run/system-docker.sock"
 // running, and registers the readiness probes (sshd, user engine). When the engine cannot run,
 // the console gets a recovery shell so the machine stays usable.
 void start_system(Supervisor& supervisor, const BootOptions& options);
+
+struct InsecureRegistries {
+    std::vector<std::string> entries;   // the valid ones, in the configuration's order
+    std::vector<std::string> problems;  // one line per entry left out, naming the key
+};
+
+// rancher.system_docker.insecure_registry of the configuration layers at `paths` as they are
+// now, each entry checked as `system-dockerd --insecure-registry` checks it
+// (image::check_insecure_registry). An invalid entry is left out and reported, never fatal.
+// The system engine asks for them at each pull (image::StoreOptions::insecure_registries_source).
+InsecureRegistries configured_insecure_registries(const config::LayerPaths& paths);
 
 }  // namespace corral::init

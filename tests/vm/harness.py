@@ -28,13 +28,20 @@ VERSION = subprocess.run([str(ROOT / "build" / "bin" / "corral"), "--version"],
     if (ROOT / "build" / "bin" / "corral").exists() else "0.0.0"
 
 
-def busybox_image_gz_b64(workdir: Path) -> str:
+def busybox_image_archive(workdir: Path) -> Path:
     """The test image corral-test/busybox:1 (tests/fixtures/make-busybox-image) as a
-    docker-archive, gzipped and base64-encoded for a write_files entry with
-    `encoding: gz+b64`: a cloud-config can deliver it to /var/lib/rancher/preload/docker."""
+    docker-archive in `workdir`."""
     archive = workdir / "busybox-image.tar"
-    subprocess.run([str(ROOT / "tests" / "fixtures" / "make-busybox-image"), str(archive),
-                    "corral-test/busybox:1"], check=True, capture_output=True)
+    if not archive.exists():
+        subprocess.run([str(ROOT / "tests" / "fixtures" / "make-busybox-image"), str(archive),
+                        "corral-test/busybox:1"], check=True, capture_output=True)
+    return archive
+
+
+def busybox_image_gz_b64(workdir: Path) -> str:
+    """busybox_image_archive gzipped and base64-encoded for a write_files entry with
+    `encoding: gz+b64`: a cloud-config can deliver it to /var/lib/rancher/preload/docker."""
+    archive = busybox_image_archive(workdir)
     return base64.b64encode(gzip.compress(archive.read_bytes(), 9, mtime=0)).decode()
 
 
@@ -42,7 +49,8 @@ def expand_cloud_config(text: str, vm: "Vm") -> str:
     """Placeholders of case files: @SSH_KEY@ (the harness's public key), @BUSYBOX_IMAGE@ (see
     busybox_image_gz_b64); with a registry: @REGISTRY@ (its address as the guest sees it) and
     @REGISTRY_CA_B64@ (its CA certificate, base64, for a write_files entry with
-    `encoding: b64`)."""
+    `encoding: b64`); with an HTTP registry: @HTTP_REGISTRY@ and @HTTP_REGISTRY_ALIAS@ (see
+    HttpRegistry)."""
     text = text.replace("@SSH_KEY@", vm.public_key)
     if "@BUSYBOX_IMAGE@" in text:
         text = text.replace("@BUSYBOX_IMAGE@", busybox_image_gz_b64(vm.workdir))
@@ -50,6 +58,17 @@ def expand_cloud_config(text: str, vm: "Vm") -> str:
         text = text.replace("@REGISTRY@", GUEST_REGISTRY)
         text = text.replace("@REGISTRY_CA_B64@",
                             base64.b64encode(vm.registry.ca.read_bytes()).decode())
+    if vm.http_registry is not None:
+        text = text.replace("@HTTP_REGISTRY@", GUEST_HTTP_REGISTRY)
+        text = text.replace("@HTTP_REGISTRY_ALIAS@", GUEST_HTTP_REGISTRY_ALIAS)
+    return text
+
+
+def expand_command(text: str) -> str:
+    """The registry addresses of a step's command (@REGISTRY@, @HTTP_REGISTRY@,
+    @HTTP_REGISTRY_ALIAS@) as they are; `expand` gives them as regexes."""
+    for placeholder, address in ADDRESSES.items():
+        text = text.replace(placeholder, address)
     return text
 
 
@@ -62,6 +81,12 @@ class StepFailed(AssertionError):
 # the guest reached it in 12_switch).
 GUEST_REGISTRY_IP = "10.0.2.100"
 GUEST_REGISTRY = f"{GUEST_REGISTRY_IP}:5000"
+# The plain-HTTP registry (HttpRegistry) at two addresses of the guest's network: a case lists
+# one of them as an insecure registry and not the other.
+GUEST_HTTP_REGISTRY = "10.0.2.101:5000"
+GUEST_HTTP_REGISTRY_ALIAS = "10.0.2.102:5000"
+ADDRESSES = {"@REGISTRY@": GUEST_REGISTRY, "@HTTP_REGISTRY@": GUEST_HTTP_REGISTRY,
+             "@HTTP_REGISTRY_ALIAS@": GUEST_HTTP_REGISTRY_ALIAS}
 
 
 class Registry(LocalRegistry):
@@ -91,13 +116,35 @@ class Registry(LocalRegistry):
             raise StepFailed(str(error))
 
 
+class HttpRegistry(LocalRegistry):
+    """The local registry over plain HTTP, holding corral-test/busybox:1 (the test image of
+    busybox_image_archive). The guest reaches it at @HTTP_REGISTRY@ and at
+    @HTTP_REGISTRY_ALIAS@, neither a loopback address: an engine speaks plain HTTP to it only
+    when the address is one of its insecure registries, HTTPS otherwise (which it refuses)."""
+
+    def __init__(self, workdir: Path):
+        root = workdir / "http-registry"
+        root.mkdir(parents=True, exist_ok=True)
+        try:
+            super().__init__(root, log_level="warn")
+        except RegistryError as error:
+            raise StepFailed(str(error))
+        try:
+            self.push_archive(str(busybox_image_archive(workdir)), "corral-test/busybox:1")
+        except BaseException as error:
+            self.close()
+            raise StepFailed(str(error)) if isinstance(error, RegistryError) else error
+
+
 class Vm:
     """A QEMU guest. The serial console goes to a log file the harness reads as it grows;
     the human monitor listens on a unix socket (system_powerdown, quit)."""
 
     def __init__(self, workdir: Path, memory: int = 2048, cloud_config: str | None = None,
-                 registry: Registry | None = None, nics: list[str] | None = None):
+                 registry: Registry | None = None, nics: list[str] | None = None,
+                 http_registry: HttpRegistry | None = None):
         self.workdir = workdir
+        self.http_registry = http_registry
         self.nics = nics or []
         self.registry = registry
         self.memory = memory
@@ -136,7 +183,10 @@ class Vm:
             # cmd: one socat per connection of the guest (a tcp: chardev would be a single
             # connection, made at start and shared by all of them).
             + (f",guestfwd=tcp:{GUEST_REGISTRY}-cmd:socat - TCP:127.0.0.1:{self.registry.port}"
-               if self.registry else ""),
+               if self.registry else "")
+            + "".join(f",guestfwd=tcp:{address}-cmd:socat - TCP:127.0.0.1:{self.http_registry.port}"
+                      for address in (GUEST_HTTP_REGISTRY, GUEST_HTTP_REGISTRY_ALIAS)
+                      if self.http_registry),
             "-device", "virtio-net-pci,netdev=net0", "-device", "virtio-rng-pci",
         ]
         # More network cards (eth1, eth2...), each on a user network of its own that the
@@ -256,8 +306,10 @@ class Vm:
 
 
 def expand(text: str) -> str:
-    return text.replace("@VERSION@", re.escape(VERSION)).replace("@REGISTRY@",
-                                                                 re.escape(GUEST_REGISTRY))
+    text = text.replace("@VERSION@", re.escape(VERSION))
+    for placeholder, address in ADDRESSES.items():
+        text = text.replace(placeholder, re.escape(address))
+    return text
 
 
 def check_output(what: str, output: str, step: dict) -> None:
@@ -289,14 +341,24 @@ def run_case(case: dict, workdir: Path) -> None:
     Every step may set `timeout` (seconds).
     `registry: [NAME, ...]` in a case starts a registry (see Registry) holding the images
     dist/images/NAME.tar as corral/NAME:VERSION, reached by the guest at @REGISTRY@.
+    `http_registry: true` starts an HttpRegistry. Commands of steps get the registry
+    addresses for their placeholders (expand_command).
     `nics: [MAC, ...]` adds a network card per MAC after eth0."""
     registry = None
     if case.get("registry"):
         registry = Registry(workdir)
         for name in case["registry"]:
             registry.push(ROOT / "dist" / "images" / f"{name}.tar", f"corral/{name}:{VERSION}")
+    http_registry = None
+    try:
+        if case.get("http_registry"):
+            http_registry = HttpRegistry(workdir)
+    except BaseException:
+        if registry is not None:
+            registry.close()
+        raise
     vm = Vm(workdir, memory=case.get("memory", 2048), cloud_config=case.get("cloud_config"),
-            registry=registry, nics=case.get("nics"))
+            registry=registry, nics=case.get("nics"), http_registry=http_registry)
     try:
         vm.start()
         for step in case["steps"]:
@@ -304,7 +366,7 @@ def run_case(case: dict, workdir: Path) -> None:
             if "console" in step:
                 vm.wait_console(expand(step["console"]), timeout)
             elif "shell" in step:
-                code, output = vm.shell(step["shell"], timeout)
+                code, output = vm.shell(expand_command(step["shell"]), timeout)
                 if code != step.get("exit", 0):
                     raise StepFailed(f"`{step['shell']}` exited {code}: {output}")
                 check_output(f"`{step['shell']}`", output, step)
@@ -315,7 +377,7 @@ def run_case(case: dict, workdir: Path) -> None:
                 deadline = time.monotonic() + float(step.get("retry", 0))
                 while True:
                     try:
-                        code, output = vm.ssh(step["ssh"], timeout)
+                        code, output = vm.ssh(expand_command(step["ssh"]), timeout)
                         if step.get("exit", 0) != "any" and code != step.get("exit", 0):
                             raise StepFailed(f"ssh `{step['ssh']}` exited {code}: {output}")
                         check_output(f"ssh `{step['ssh']}`", output, step)
@@ -343,3 +405,5 @@ def run_case(case: dict, workdir: Path) -> None:
         vm.stop()
         if registry is not None:
             registry.close()
+        if http_registry is not None:
+            http_registry.close()

@@ -55,6 +55,19 @@ class PullTest : public ::testing::Test {
         ASSERT_EQ(result->exit_code, 0) << result->err;
     }
 
+    // The same storage served over TLS with a self-signed certificate nobody trusts, instead
+    // of the plain HTTP registry.
+    std::optional<LocalRegistry> restart_with_untrusted_tls() {
+        std::string key = fs::join(sandbox_->path(), "self.key");
+        std::string cert = fs::join(sandbox_->path(), "self.pem");
+        auto generated = run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                              key, "-out", cert, "-days", "1", "-subj", "/CN=nobody.test"});
+        if (!generated || generated->exit_code != 0)
+            return std::nullopt;
+        registry_->stop();
+        return LocalRegistry::start(sandbox_->path(), storage_, {}, cert, key);
+    }
+
     std::optional<fs::TempDir> sandbox_;
     std::string storage_;
     std::optional<LocalRegistry> registry_;
@@ -297,14 +310,7 @@ TEST_F(PullTest, InsecureRegistryOverHttpsWithAnyCertificateElseHttp) {
     EXPECT_EQ(pulled->id, image_.id);
 
     // The same registry over TLS with a certificate nobody trusts: taken as it is.
-    std::string key = fs::join(sandbox_->path(), "self.key");
-    std::string cert = fs::join(sandbox_->path(), "self.pem");
-    auto generated = run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
-                          key, "-out", cert, "-days", "1", "-subj", "/CN=nobody.test"});
-    ASSERT_TRUE(generated);
-    ASSERT_EQ(generated->exit_code, 0) << generated->err;
-    registry_->stop();
-    auto secure = LocalRegistry::start(sandbox_->path(), storage_, {}, cert, key);
+    auto secure = restart_with_untrusted_tls();
     ASSERT_TRUE(secure);
     std::string secure_name = secure->host() + "/corral/insecure:1";
     RegistryOptions options;
@@ -328,6 +334,33 @@ TEST_F(PullTest, InsecureRegistryOverHttpsWithAnyCertificateElseHttp) {
     auto plain = Store::open(fs::join(sandbox_->path(), "plain"));
     ASSERT_TRUE(plain);
     EXPECT_FALSE((*plain)->pull(secure_name));
+}
+
+// PID 1's system engine reads rancher.system_docker.insecure_registry at each pull: the source
+// is asked every time and its answer replaces insecure_registries.
+TEST_F(PullTest, InsecureRegistriesSourceIsAskedAtEachPull) {
+    push("corral/insecure:1");
+    auto secure = restart_with_untrusted_tls();
+    ASSERT_TRUE(secure);
+    std::string name = secure->host() + "/corral/insecure:1";
+    std::vector<std::string> configured;
+    int asked = 0;
+    StoreOptions options;
+    options.insecure_registries = {secure->host()};
+    options.insecure_registries_source = [&] {
+        ++asked;
+        return configured;
+    };
+    auto store = Store::open(fs::join(sandbox_->path(), "sourced"), options);
+    ASSERT_TRUE(store);
+    // Not listed by the source: plain HTTP for a loopback registry, which TLS refuses.
+    EXPECT_FALSE((*store)->pull(name));
+    EXPECT_EQ(asked, 1);
+    configured = {secure->host()};
+    auto pulled = (*store)->pull(name);
+    ASSERT_TRUE(pulled) << pulled.error().message();
+    EXPECT_EQ(pulled->id, image_.id);
+    EXPECT_EQ(asked, 2);
 }
 
 TEST(InsecureRegistry, ChecksEntries) {
