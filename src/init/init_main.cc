@@ -97,11 +97,15 @@ ErrorOr<void> boot(BootState& state, Timeline& timeline) {
     }
     int modules_done_fd = modules ? (*modules)->done_fd() : -1;
     bool modules_reported = !modules;
-    // A disk can show up before the module of its file system is in: wait until the kernel
-    // knows the type (or its module was tried, or the loading ended).
+    // A disk can show up before the module of its file system is in: wait for that module
+    // (or the end of the loading) unless the kernel knows the type already.
     auto wait_for_file_system = [&](const std::string& type, const std::string& module) {
-        if (!modules_reported)
-            (*modules)->wait_for_file_system(type, module);
+        if (modules_reported)
+            return;
+        auto known = fs::read_file("/proc/filesystems");
+        if (known && known->find("\t" + type + "\n") != std::string::npos)
+            return;
+        (*modules)->wait_for_module(module);
     };
     auto finish_modules = [&] {
         if (modules_reported)

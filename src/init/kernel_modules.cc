@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -287,30 +286,6 @@ const ErrorOr<ModuleLoadReport>& ModuleLoader::wait() {
 void ModuleLoader::wait_for_module(const std::string& name) {
     std::unique_lock lock(mutex_);
     progress_.wait(lock, [&] { return over_ || tried_.count(module_name(name)) > 0; });
-}
-
-namespace {
-
-bool file_system_known(const std::string& type, const std::string& filesystems) {
-    auto known = fs::read_file(filesystems);
-    return known && known->find("\t" + type + "\n") != std::string::npos;
-}
-
-}  // namespace
-
-void ModuleLoader::wait_for_file_system(const std::string& type, const std::string& name,
-                                        const std::string& filesystems) {
-    std::unique_lock lock(mutex_);
-    for (;;) {
-        if (over_ || tried_.count(module_name(name)) > 0)
-            return;
-        lock.unlock();
-        if (file_system_known(type, filesystems))
-            return;
-        lock.lock();
-        progress_.wait_for(lock, std::chrono::milliseconds(20),
-                           [&] { return over_ || tried_.count(module_name(name)) > 0; });
-    }
 }
 
 ModuleLoader::~ModuleLoader() {

@@ -92,14 +92,6 @@ class ModuleLoader {
     double finished_seconds() const { return finished_seconds_; }
     // Waits until the module `name` (as module_name gives it) was tried, or the loading is over.
     void wait_for_module(const std::string& name);
-    // Waits until the kernel knows the file system `type` (listed in `filesystems`), the module
-    // `name` was tried, or the loading is over. A module's file system is registered by its
-    // init function, while its finit_module(2) can go on for seconds after it: the kernel ends
-    // every module load by waiting for all asynchronous work of the system (ahci probing its
-    // ports, under QEMU TCG ~1.3 s). The kernel sends no event for a new file system, so
-    // `filesystems` is read again every 20 ms.
-    void wait_for_file_system(const std::string& type, const std::string& name,
-                              const std::string& filesystems = "/proc/filesystems");
 
   private:
     explicit ModuleLoader(UniqueFd done) : done_(std::move(done)) {}

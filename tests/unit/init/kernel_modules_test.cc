@@ -1,15 +1,10 @@
 #include "init/kernel_modules.h"
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
-#include <sys/stat.h>
 #include <sys/utsname.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
-#include <future>
 
 #include "base/fs.h"
 
@@ -176,53 +171,6 @@ TEST(ModuleLoader, SignalsDoneAndReportsEveryModule) {
     // a and b fail in the kernel, `missing` is not in modules.dep.
     ASSERT_EQ(report->failed.size(), 3u);
     EXPECT_GT((*loader)->finished_seconds(), 0.0);
-}
-
-// A file system its module registered is taken at once, while the module's own load has not
-// ended: here the loader is stuck opening a FIFO that stands for the module file.
-TEST(ModuleLoader, FileSystemKnownToTheKernelEndsTheWaitBeforeItsModuleIsTried) {
-    auto dir = fs::TempDir::create("/tmp", "corral-modules");
-    ASSERT_TRUE(dir);
-    utsname names{};
-    ASSERT_EQ(::uname(&names), 0);
-    std::string release_dir = dir->path() + "/lib/modules/" + names.release;
-    ASSERT_TRUE(fs::mkdir_p(release_dir + "/kernel"));
-    ASSERT_TRUE(fs::write_file_atomic(release_dir + "/modules.dep", "kernel/myfs.ko:\n"));
-    std::string module = release_dir + "/kernel/myfs.ko";
-    ASSERT_EQ(::mkfifo(module.c_str(), 0600), 0);
-    std::string list = dir->path() + "/modules";
-    ASSERT_TRUE(fs::write_file_atomic(list, "myfs\n"));
-    std::string filesystems = dir->path() + "/filesystems";
-    ASSERT_TRUE(fs::write_file_atomic(filesystems, "nodev\tproc\n\text4\n"));
-
-    auto loader = ModuleLoader::start(list, ModuleStage::boot, dir->path() + "/lib/modules");
-    ASSERT_TRUE(loader) << loader.error().message();
-    // Whatever happens below, the loader goes on in the end (a writer opens the FIFO;
-    // finit_module then refuses it), so no wait is left hanging.
-    auto release_module = [&] {
-        int writer = ::open(module.c_str(), O_WRONLY | O_CLOEXEC);
-        if (writer >= 0)
-            ::close(writer);
-    };
-    auto wait_for = [&](const std::string& type) {
-        return std::async(std::launch::async, [&loader, &filesystems, type] {
-            (*loader)->wait_for_file_system(type, "myfs", filesystems);
-        });
-    };
-    // A type the kernel knows already: no wait.
-    auto known = wait_for("ext4");
-    EXPECT_EQ(known.wait_for(std::chrono::seconds(10)), std::future_status::ready);
-    auto waiting = wait_for("myfs");
-    EXPECT_EQ(waiting.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
-    ASSERT_TRUE(fs::write_file_atomic(filesystems, "nodev\tproc\n\text4\n\tmyfs\n"));
-    EXPECT_EQ(waiting.wait_for(std::chrono::seconds(10)), std::future_status::ready);
-    // The module was not tried yet: its file is still being opened.
-    pollfd done{(*loader)->done_fd(), POLLIN, 0};
-    EXPECT_EQ(::poll(&done, 1, 0), 0);
-    release_module();
-    const auto& report = (*loader)->wait();
-    ASSERT_TRUE(report) << report.error().message();
-    EXPECT_EQ(report->failed.size(), 1u);
 }
 
 }  // namespace
