@@ -25,8 +25,12 @@ std::string format_line(double seconds, std::string_view event) {
 }
 
 ErrorOr<void> record(std::string_view event, const std::string& path) {
+    return record_at(now_seconds(), event, path);
+}
+
+ErrorOr<void> record_at(double seconds, std::string_view event, const std::string& path) {
     auto fd = TRY(sys::open(path, O_WRONLY | O_APPEND | O_CREAT, 0644));
-    return sys::write_all(fd.get(), format_line(now_seconds(), event));
+    return sys::write_all(fd.get(), format_line(seconds, event));
 }
 
 }  // namespace corral::boot_timeline

@@ -21,4 +21,8 @@ std::string format_line(double seconds, std::string_view event);
 // Appends one event at the current time (O_APPEND: concurrent writers do not interleave).
 ErrorOr<void> record(std::string_view event, const std::string& path = std::string(kDefaultPath));
 
+// Appends one event that happened at `seconds` (measured earlier, e.g. on another thread).
+ErrorOr<void> record_at(double seconds, std::string_view event,
+                        const std::string& path = std::string(kDefaultPath));
+
 }  // namespace corral::boot_timeline

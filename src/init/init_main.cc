@@ -37,8 +37,10 @@ class Timeline {
     void add(std::string event) { add(boot_timeline::now_seconds(), std::move(event)); }
     void add(double seconds, std::string event) {
         events_.emplace_back(seconds, std::move(event));
+        // At the time it happened: the end of the module loading is added once init waits
+        // for it, which may be after the file was opened.
         if (file_open_)
-            (void)boot_timeline::record(events_.back().second);
+            (void)boot_timeline::record_at(seconds, events_.back().second);
     }
     // Starts this boot's file (replacing the previous boot's) with every event so far.
     void open_file() {

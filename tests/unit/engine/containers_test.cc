@@ -1,6 +1,7 @@
 // The engine with real containers: crun through the runtime's shim, a busybox image from the
 // image store, in the test's private mount namespace.
 #include <signal.h>
+#include <sys/stat.h>
 
 #include "engine_fixture.h"
 
@@ -422,6 +423,33 @@ TEST_F(EngineTest, LearnsExitThatHappenedWhileAway) {
     ASSERT_FALSE(container.is_error());
     EXPECT_EQ(container->state.status, Status::exited);
     EXPECT_EQ(container->state.exit_code, 5);
+}
+
+TEST_F(EngineTest, RestartLeavesTheRecordsOfStoppedContainersAsTheyAre) {
+    std::string exited = create_and_start({"sh", "-c", "exit 3"}, "exited");
+    ASSERT_FALSE(exited.empty());
+    EXPECT_EQ(wait_exit(exited), 3);
+    auto created = engine_->create_container(request({"true"}, "created"));
+    ASSERT_FALSE(created.is_error()) << created.error().message();
+    engine_->shutdown();
+    engine_.reset();
+    // A record written again is a new file renamed over the old one: a new inode.
+    auto inode_of = [&](const std::string& id) -> ino_t {
+        struct stat status {};
+        std::string record = options_.data_root + "/containers/" + id + "/container.json";
+        EXPECT_EQ(::stat(record.c_str(), &status), 0) << record;
+        return status.st_ino;
+    };
+    ino_t exited_inode = inode_of(exited);
+    ino_t created_inode = inode_of(created->id);
+    make_engine();
+    auto container = engine_->inspect("exited");
+    ASSERT_FALSE(container.is_error());
+    EXPECT_EQ(container->state.status, Status::exited);
+    EXPECT_EQ(container->state.exit_code, 3);
+    EXPECT_EQ(engine_->inspect("created")->state.status, Status::created);
+    EXPECT_EQ(inode_of(exited), exited_inode);
+    EXPECT_EQ(inode_of(created->id), created_inode);
 }
 
 TEST_F(EngineTest, RemovesAutoRemoveContainerThatExitedWhileAway) {
