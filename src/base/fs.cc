@@ -88,6 +88,16 @@ ErrorOr<void> mkdir_p(const std::string& path, mode_t mode) {
 
 namespace {
 
+// statx's mount-root attribute of `path` (relative to `dir_fd`, per `flags`).
+ErrorOr<bool> mount_root_at(int dir_fd, const std::string& path, int flags) {
+    struct statx status {};
+    if (::statx(dir_fd, path.c_str(), flags, STATX_BASIC_STATS, &status) < 0)
+        return Error::from_errno("statx", path, errno);
+    if (!(status.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+        return Error(ErrorKind::unsupported, "statx `" + path + "`: no mount-root attribute");
+    return (status.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+}
+
 ErrorOr<void> remove_at(int dir_fd, const std::string& name, const std::string& shown) {
     if (::unlinkat(dir_fd, name.c_str(), 0) == 0 || errno == ENOENT)
         return {};
@@ -98,10 +108,7 @@ ErrorOr<void> remove_at(int dir_fd, const std::string& name, const std::string& 
         return Error::from_errno("open", shown, errno);
     // Never through a mount point: what is mounted there (a container's rootfs, a bind of a
     // host directory) is not part of the tree.
-    struct statx status {};
-    if (::statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &status) == 0 &&
-        (status.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
-        (status.stx_attributes & STATX_ATTR_MOUNT_ROOT)) {
+    if (auto root = mount_root_at(fd, "", AT_EMPTY_PATH); !root.is_error() && *root) {
         ::close(fd);
         return Error(ErrorKind::conflict,
                      "remove `" + shown + "`: a mount point (not descended into)");
@@ -142,15 +149,10 @@ ErrorOr<void> remove_tree_at(int dir_fd, const std::string& name) {
 }
 
 ErrorOr<bool> is_mount_point(const std::string& path) {
-    struct statx status {};
-    if (::statx(AT_FDCWD, path.c_str(), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &status) < 0) {
-        if (errno == ENOENT)
-            return false;
-        return Error::from_errno("statx", path, errno);
-    }
-    if (!(status.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
-        return Error(ErrorKind::unsupported, "statx `" + path + "`: no mount-root attribute");
-    return (status.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+    auto root = mount_root_at(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW);
+    if (root.is_error() && root.error().errno_value() == ENOENT)
+        return false;
+    return root;
 }
 
 ErrorOr<bool> exists(const std::string& path) {

@@ -231,6 +231,13 @@ ErrorOr<UniqueFd> pidfd_open(pid_t pid) {
     return UniqueFd(fd);
 }
 
+ErrorOr<UniqueFd> duplicate(int fd) {
+    int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (copy < 0)
+        return Error::from_errno("fcntl F_DUPFD_CLOEXEC", errno);
+    return UniqueFd(copy);
+}
+
 ErrorOr<void> kill(pid_t pid, int signal) {
     if (::kill(pid, signal) < 0)
         return Error::from_errno("kill", std::to_string(pid), errno);

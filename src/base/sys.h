@@ -60,6 +60,8 @@ struct ReceivedMessage {
 ErrorOr<ReceivedMessage> receive_with_fd(int socket_fd, std::span<char> buffer,
                                          std::string_view what);
 ErrorOr<UniqueFd> pidfd_open(pid_t pid);
+// A second descriptor of the same open file (F_DUPFD_CLOEXEC).
+ErrorOr<UniqueFd> duplicate(int fd);
 ErrorOr<void> kill(pid_t pid, int signal);
 ErrorOr<void> pidfd_send_signal(int pidfd, int signal);
 

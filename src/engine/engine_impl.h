@@ -157,6 +157,10 @@ class EngineImpl final : public Engine {
     void unwatch_locked(uint64_t& key, int fd);
     // Watches the shim of a started or re-adopted container (mutex_ held).
     void supervise_shim_locked(ContainerRecord& record, runtime::ShimProcess shim);
+    // The record `id` if its watch (epoll_key or notice_key) is still `key`, else null.
+    ContainerRecord* watched_record_locked(const std::string& id, uint64_t key,
+                                           uint64_t ContainerRecord::*watch);
+    void drop_exit_notice_locked(ContainerRecord& record);
     void handle_exit_notice(const std::string& id, uint64_t key);
     void handle_shim_gone(const std::string& id, uint64_t key);
     // This run's exit: exit.json, then restart, auto-removal or the record (mutex_ held).

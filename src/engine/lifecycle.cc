@@ -263,8 +263,8 @@ ErrorOr<void> EngineImpl::start_operation(const std::shared_ptr<ContainerRecord>
             enqueue([this] { network_namespaces_.fill(); });
     }
     // Leftovers of an earlier run (exit status, sockets) must not be mistaken for this one;
-    // its shim is gone (it cleans up after reporting the exit) and its rootfs (in the
-    // exec-root dir) is unmounted first.
+    // its shim is gone first (it cleans up after reporting the exit), and what it left of the
+    // runtime (crun's state, the rootfs mount) is cleaned up before the exec-root dir goes.
     wait_shim_gone(record, 10 * second_ns);
     cleanup_runtime(id);
     (void)fs::remove_tree(exec_root_dir(id));

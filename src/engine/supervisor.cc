@@ -1,6 +1,5 @@
 // Supervision: the thread that watches shim and exec pidfds (epoll, no polling) and runs
 // restart timers, and the worker that performs delayed actions (restarts, auto-removal).
-#include <fcntl.h>
 #include <sys/epoll.h>
 
 #include <algorithm>
@@ -138,30 +137,40 @@ void EngineImpl::supervise_shim_locked(ContainerRecord& record, runtime::ShimPro
     }
 }
 
-void EngineImpl::handle_exit_notice(const std::string& id, uint64_t key) {
-    std::lock_guard lock(mutex_);
+ContainerRecord* EngineImpl::watched_record_locked(const std::string& id, uint64_t key,
+                                                   uint64_t ContainerRecord::*watch) {
     auto found = containers_.find(id);
-    if (found == containers_.end() || found->second->notice_key != key)
-        return;
-    auto& record = *found->second;
-    bool exited = runtime::read_exit_notice(record.shim_exit_notice.get());
+    if (found == containers_.end() || (*found->second).*watch != key)
+        return nullptr;  // removed, or a later run's watch
+    return found->second.get();
+}
+
+void EngineImpl::drop_exit_notice_locked(ContainerRecord& record) {
     // Closing our end lets the shim finish its clean-up and exit (its pidfd tells the rest).
     unwatch_locked(record.notice_key, record.shim_exit_notice.get());
     record.shim_exit_notice.reset();
-    if (exited && record.awaiting_exit)
-        handle_container_exit_locked(record);
+}
+
+void EngineImpl::handle_exit_notice(const std::string& id, uint64_t key) {
+    std::lock_guard lock(mutex_);
+    auto* record = watched_record_locked(id, key, &ContainerRecord::notice_key);
+    if (!record)
+        return;
+    bool exited = runtime::read_exit_notice(record->shim_exit_notice.get());
+    drop_exit_notice_locked(*record);
+    if (exited && record->awaiting_exit)
+        handle_container_exit_locked(*record);
 }
 
 void EngineImpl::handle_shim_gone(const std::string& id, uint64_t key) {
     std::lock_guard lock(mutex_);
-    auto found = containers_.find(id);
-    if (found == containers_.end() || found->second->epoll_key != key)
+    auto* found = watched_record_locked(id, key, &ContainerRecord::epoll_key);
+    if (!found)
         return;
-    auto& record = *found->second;
+    auto& record = *found;
     unwatch_locked(record.epoll_key, record.shim_pidfd.get());
     record.shim_pidfd.reset();
-    unwatch_locked(record.notice_key, record.shim_exit_notice.get());
-    record.shim_exit_notice.reset();
+    drop_exit_notice_locked(record);
     if (record.awaiting_exit)
         handle_container_exit_locked(record);
     else
@@ -170,15 +179,15 @@ void EngineImpl::handle_shim_gone(const std::string& id, uint64_t key) {
 
 void EngineImpl::wait_shim_gone(const std::shared_ptr<ContainerRecord>& record,
                                 int64_t timeout_ns) {
-    UniqueFd pidfd;
+    ErrorOr<UniqueFd> pidfd = Error::not_found("no shim");
     {
         std::lock_guard lock(mutex_);
         if (!record->shim_pidfd)
             return;
-        pidfd.reset(::fcntl(record->shim_pidfd.get(), F_DUPFD_CLOEXEC, 0));
+        pidfd = sys::duplicate(record->shim_pidfd.get());
     }
-    if (pidfd)
-        (void)sleep_on(pidfd.get(), {}, timeout_ns);
+    if (!pidfd.is_error())
+        (void)sleep_on(pidfd->get(), {}, timeout_ns);
 }
 
 void EngineImpl::when_shim_gone_locked(ContainerRecord& record, std::function<void()> action) {
@@ -187,11 +196,12 @@ void EngineImpl::when_shim_gone_locked(ContainerRecord& record, std::function<vo
         return;
     }
     // A watch of its own on a duplicate of the pidfd, held by the callback until it has run.
-    auto pidfd = std::make_shared<UniqueFd>(::fcntl(record.shim_pidfd.get(), F_DUPFD_CLOEXEC, 0));
-    if (!*pidfd) {
+    auto copy = sys::duplicate(record.shim_pidfd.get());
+    if (copy.is_error()) {
         enqueue(std::move(action));
         return;
     }
+    auto pidfd = std::make_shared<UniqueFd>(copy.release_value());
     uint64_t key = 0;
     watch_pidfd_locked(key, pidfd->get(),
                        [this, pidfd, action = std::move(action)](uint64_t) { enqueue(action); });
