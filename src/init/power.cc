@@ -3,15 +3,20 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "base/fs.h"
+#include "base/log.h"
 #include "base/reaper.h"
 #include "base/sys.h"
 #include "init/console.h"
@@ -72,8 +77,13 @@ std::optional<PowerAction> power_action_for_program(std::string_view program) {
 
 namespace {
 
-std::vector<std::string> mount_points_deepest_first() {
-    std::vector<std::string> points;
+struct MountPoint {
+    std::string path;
+    std::string source;  // a device path for disks ("/dev/vda"), a name for the rest
+};
+
+std::vector<MountPoint> mount_points_deepest_first() {
+    std::vector<MountPoint> points;
     auto info = fs::read_file("/proc/self/mountinfo");
     if (!info)
         return points;
@@ -81,15 +91,38 @@ std::vector<std::string> mount_points_deepest_first() {
     std::string line;
     while (std::getline(lines, line)) {
         std::istringstream fields(line);
-        std::string id, parent, device, root, mount_point;
-        fields >> id >> parent >> device >> root >> mount_point;
-        points.push_back(mount_point);
+        MountPoint point;
+        std::string id, parent, device, root, field;
+        fields >> id >> parent >> device >> root >> point.path;
+        // Optional fields, then " - <type> <source> <options>".
+        while (fields >> field && field != "-") {
+        }
+        fields >> field >> point.source;
+        points.push_back(std::move(point));
     }
     std::reverse(points.begin(), points.end());
     return points;
 }
 
 }  // namespace
+
+int close_files_off(dev_t keep) {
+    auto names = fs::list_dir("/proc/self/fd");
+    if (!names)
+        return 0;
+    int closed = 0;
+    for (const auto& name : *names) {
+        int fd = std::atoi(name.c_str());
+        struct stat status {};
+        if (fd <= STDERR_FILENO || ::fstat(fd, &status) < 0)
+            continue;
+        if ((S_ISREG(status.st_mode) || S_ISDIR(status.st_mode)) && status.st_dev != keep) {
+            ::close(fd);
+            ++closed;
+        }
+    }
+    return closed;
+}
 
 void shut_down(const ShutdownPlan& plan) {
     console_line("CorralOS is going down for " + std::string(power_action_name(plan.action)));
@@ -114,13 +147,25 @@ void shut_down(const ShutdownPlan& plan) {
         if (!reaper::wait_for_no_children(2000))
             console_line("some processes did not end after SIGKILL");
     }
+    // From here on PID 1 writes only to the console: its files on the disks go.
+    log::set_fd(STDERR_FILENO);
+    struct stat root {};
+    if (::stat("/", &root) == 0)
+        close_files_off(root.st_dev);
     ::sync();
     // Unmount deepest first; what stays busy is made read-only so the disk is clean.
+    // A disk left read-write is said on the console (the other file systems are in memory).
     for (const auto& point : mount_points_deepest_first()) {
-        if (point == "/")
+        if (point.path == "/")
             continue;
-        if (::umount2(point.c_str(), 0) < 0)
-            ::mount(nullptr, point.c_str(), nullptr, MS_REMOUNT | MS_RDONLY, nullptr);
+        if (::umount2(point.path.c_str(), 0) == 0)
+            continue;
+        int busy = errno;
+        if (::mount(nullptr, point.path.c_str(), nullptr, MS_REMOUNT | MS_RDONLY, nullptr) < 0 &&
+            point.source.starts_with("/dev/"))
+            console_line("warning: " + point.source + " on " + point.path +
+                         " stays mounted read-write (unmount: " + std::strerror(busy) +
+                         "; read-only: " + std::strerror(errno) + "): the next boot recovers it");
     }
     ::sync();
     switch (plan.action) {

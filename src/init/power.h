@@ -28,6 +28,12 @@ struct ShutdownPlan {
     int process_grace_seconds = 3;  // between SIGTERM and SIGKILL for everything else
 };
 
+// Closes this process's descriptors of regular files and directories whose file system is
+// not `keep` (a device number): at shutdown PID 1's own open files, the engine's log first,
+// would keep the state disk busy, and a busy ext4 can be neither unmounted nor made read-only,
+// so the next boot would replay its journal. Returns how many it closed.
+int close_files_off(dev_t keep);
+
 // Stops everything, syncs, unmounts, and calls reboot(2). Does not return; if the reboot call
 // itself fails it halts the CPU loop-free by pausing forever (never a panic). Waits for the
 // other processes to end through the reaper (base/reaper.h), which must be enabled.

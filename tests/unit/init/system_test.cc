@@ -1,7 +1,9 @@
 // Mount table, sysctl paths, power signals, tree moving, boot timeline lines.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <set>
@@ -73,6 +75,41 @@ TEST(Power, SignalsRoundTrip) {
     EXPECT_EQ(power_action_for_signal(SIGINT), PowerAction::reboot);  // ctrl-alt-del
     EXPECT_EQ(power_action_for_signal(SIGPWR), PowerAction::poweroff);
     EXPECT_FALSE(power_action_for_signal(SIGCHLD));
+}
+
+// At shutdown PID 1 lets go of its files on the disks (the engine's log kept the state disk
+// busy, so it could not be made read-only). Run in a child: it closes descriptors.
+TEST(Power, ClosesOnlyFilesOnOtherFileSystems) {
+    char directory[] = "/tmp/corral-power-XXXXXX";
+    ASSERT_NE(::mkdtemp(directory), nullptr);
+    std::string kept_path = std::string(directory) + "/kept";
+    pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        int kept = ::open(kept_path.c_str(), O_WRONLY | O_CREAT, 0600);
+        int kept_directory = ::open(directory, O_RDONLY | O_DIRECTORY);
+        int other = ::open("/proc/self/status", O_RDONLY);  // another file system
+        int device = ::open("/dev/null", O_WRONLY);         // a device node stays
+        struct stat here {};
+        if (kept < 0 || kept_directory < 0 || other < 0 || device < 0 ||
+            ::stat(directory, &here) < 0)
+            ::_exit(10);
+        int closed = close_files_off(here.st_dev);
+        bool open_after[] = {::fcntl(kept, F_GETFD) >= 0, ::fcntl(kept_directory, F_GETFD) >= 0,
+                             ::fcntl(other, F_GETFD) >= 0, ::fcntl(device, F_GETFD) >= 0};
+        if (!open_after[0] || !open_after[1])
+            ::_exit(11);
+        if (open_after[2])
+            ::_exit(12);
+        if (!open_after[3])
+            ::_exit(13);
+        ::_exit(closed >= 1 ? 0 : 14);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    (void)fs::remove_tree(directory);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 TEST(Power, ProgramNames) {
