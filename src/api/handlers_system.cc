@@ -120,7 +120,8 @@ ErrorOr<void> info(Exchange& exchange, ApiContext& context) {
         {"OSType", "linux"},
         {"Architecture", "x86_64"},
         {"IndexServerAddress", "https://index.docker.io/v1/"},
-        {"RegistryConfig", nullptr},
+        {"RegistryConfig", registry_config_json(image::list_insecure_registries(
+                               context.store.insecure_registries()))},
         {"NCPU", ::sysconf(_SC_NPROCESSORS_ONLN)},
         {"MemTotal", memory},
         {"DockerRootDir", daemon.data_root},

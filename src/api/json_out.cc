@@ -3,6 +3,7 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace corral::api {
@@ -519,6 +520,30 @@ nlohmann::json progress_json(const image::ProgressRecord& record) {
     if (!record.progress.empty())
         line["progress"] = record.progress;
     return line;
+}
+
+nlohmann::json registry_config_json(const image::InsecureRegistryList& insecure) {
+    auto index = [](const std::string& name, bool secure, bool official) {
+        return json{
+            {"Name", name}, {"Mirrors", json::array()}, {"Secure", secure}, {"Official", official}};
+    };
+    // The configured ranges, then the loopback ones, as dockerd orders them.
+    json ranges = json::array();
+    for (const auto& range : insecure.ranges)
+        ranges.push_back(range);
+    for (const char* loopback : {"::1/128", "127.0.0.0/8"}) {
+        if (std::find(insecure.ranges.begin(), insecure.ranges.end(), loopback) ==
+            insecure.ranges.end())
+            ranges.push_back(loopback);
+    }
+    json indexes = {{"docker.io", index("docker.io", true, true)}};
+    for (const auto& name : insecure.names)
+        indexes[name] = index(name, false, name == "docker.io");
+    return {{"AllowNondistributableArtifactsCIDRs", json::array()},
+            {"AllowNondistributableArtifactsHostnames", json::array()},
+            {"InsecureRegistryCIDRs", ranges},
+            {"IndexConfigs", indexes},
+            {"Mirrors", json::array()}};
 }
 
 std::string dump(const nlohmann::json& value) {

@@ -8,6 +8,7 @@
 
 #include "engine/engine.h"
 #include "engine/types.h"
+#include "image/registry.h"
 #include "image/store.h"
 
 namespace corral::api {
@@ -39,6 +40,11 @@ nlohmann::json event_json(const engine::Event& event);
 
 // One progress line of pull/load: {"status", "id", "progressDetail", "progress"}.
 nlohmann::json progress_json(const image::ProgressRecord& record);
+
+// GET /info's RegistryConfig as dockerd fills it from its insecure registries: the configured
+// ranges and the loopback ones (always plain HTTP here too) in InsecureRegistryCIDRs; in
+// IndexConfigs docker.io (secure, official) and each configured name (not secure); no mirrors.
+nlohmann::json registry_config_json(const image::InsecureRegistryList& insecure);
 
 // Dumps for the wire: invalid UTF-8 replaced, never throwing.
 std::string dump(const nlohmann::json& value);

@@ -27,6 +27,32 @@ void field(int indent, std::string_view name, const std::string& value, int widt
     std::printf("%-*s%s\n", width, label.c_str(), value.c_str());
 }
 
+// The insecure registries of /info's RegistryConfig as docker's info lists them: the names
+// of the registries that are not secure, then the ranges.
+std::vector<std::string> insecure_registries(const Json& info) {
+    std::vector<std::string> insecure;
+    auto config = info.find("RegistryConfig");
+    if (config == info.end() || !config->is_object())
+        return insecure;
+    auto indexes = config->find("IndexConfigs");
+    if (indexes != config->end() && indexes->is_object()) {
+        for (const auto& index : *indexes) {
+            auto secure = index.find("Secure");
+            if (index.is_object() && secure != index.end() && secure->is_boolean() &&
+                !secure->get<bool>())
+                insecure.push_back(text_of(index, "Name"));
+        }
+    }
+    auto ranges = config->find("InsecureRegistryCIDRs");
+    if (ranges != config->end() && ranges->is_array()) {
+        for (const auto& range : *ranges) {
+            if (range.is_string())
+                insecure.push_back(range.get<std::string>());
+        }
+    }
+    return insecure;
+}
+
 // Binary units as docker's info shows memory: "23.47GiB".
 std::string binary_size(double bytes) {
     static const char* const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
@@ -129,6 +155,12 @@ ErrorOr<int> command_info(CommandContext& context, const Arguments& arguments) {
             std::printf(" %s: %s\n", label, text_of(info, key).c_str());
     }
     std::printf(" Debug Mode: %s\n", info.value("Debug", false) ? "true" : "false");
+    auto insecure = insecure_registries(info);
+    if (!insecure.empty()) {
+        std::printf(" Insecure Registries:\n");
+        for (const auto& registry : insecure)
+            std::printf("  %s\n", registry.c_str());
+    }
     return 0;
 }
 

@@ -3,6 +3,7 @@
 // is an IP address inside the range (names are not resolved for it).
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -72,6 +73,19 @@ bool contains(const Network& network, std::string_view domain) {
     return (address[whole] & mask) == (network.address[whole] & mask);
 }
 
+// "10.20.0.0/16" for 10.20.3.4/16: the address with the bits past the prefix cleared.
+std::string network_text(const Network& network) {
+    unsigned char address[16] = {};
+    int whole = network.prefix / 8;
+    std::memcpy(address, network.address, static_cast<size_t>(whole));
+    if (int rest = network.prefix % 8; rest != 0)
+        address[whole] = network.address[whole] & ((0xffu << (8 - rest)) & 0xffu);
+    char text[INET6_ADDRSTRLEN] = {};
+    if (!::inet_ntop(network.family, address, text, sizeof text))
+        return "";
+    return std::string(text) + "/" + std::to_string(network.prefix);
+}
+
 }  // namespace
 
 ErrorOr<void> check_insecure_registry(std::string_view entry) {
@@ -99,6 +113,23 @@ bool is_insecure_registry(std::string_view domain, const std::vector<std::string
             return true;
     }
     return false;
+}
+
+InsecureRegistryList list_insecure_registries(const std::vector<std::string>& entries) {
+    InsecureRegistryList list;
+    auto add = [](std::vector<std::string>& to, std::string entry) {
+        if (std::find(to.begin(), to.end(), entry) == to.end())
+            to.push_back(std::move(entry));
+    };
+    for (const auto& entry : entries) {
+        if (auto network = parse_cidr(entry)) {
+            if (std::string text = network_text(*network); !text.empty())
+                add(list.ranges, std::move(text));
+        } else {
+            add(list.names, entry);
+        }
+    }
+    return list;
 }
 
 }  // namespace corral::image

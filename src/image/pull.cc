@@ -54,9 +54,7 @@ ErrorOr<PullResult> Store::pull(std::string_view text, const RegistryAuth& auth,
     };
     RegistryOptions registry_options;
     registry_options.certs_dir = state.options.certs_dir;
-    registry_options.insecure_registries = state.options.insecure_registries_source
-                                               ? state.options.insecure_registries_source()
-                                               : state.options.insecure_registries;
+    registry_options.insecure_registries = insecure_registries();
     auto client = TRY(RegistryClient::create(reference.domain, auth, registry_options));
     std::string wanted = reference.digest.empty() ? reference.tag : reference.digest;
     // Errors say which image, then what the registry said.

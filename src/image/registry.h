@@ -75,6 +75,15 @@ ErrorOr<void> check_insecure_registry(std::string_view entry);
 // an IP address inside one of their CIDR ranges.
 bool is_insecure_registry(std::string_view domain, const std::vector<std::string>& entries);
 
+// Insecure-registry entries sorted as docker reports them (GET /info's RegistryConfig): the
+// CIDR ranges, each written from its network address ("10.20.3.4/16" → "10.20.0.0/16"), and
+// the registries named by HOST[:PORT], each once, in the order given.
+struct InsecureRegistryList {
+    std::vector<std::string> ranges;
+    std::vector<std::string> names;
+};
+InsecureRegistryList list_insecure_registries(const std::vector<std::string>& entries);
+
 // Parses `Bearer realm="...",service="...",scope="..."` (or `Basic realm="..."`): the scheme
 // in lowercase under "" and each parameter by its lowercase name.
 std::map<std::string, std::string> parse_www_authenticate(std::string_view header);

@@ -305,6 +305,12 @@ const std::string& Store::root() const {
     return state_->root;
 }
 
+std::vector<std::string> Store::insecure_registries() const {
+    const StoreOptions& options = state_->options;
+    return options.insecure_registries_source ? options.insecure_registries_source()
+                                              : options.insecure_registries;
+}
+
 ErrorOr<std::unique_ptr<Store>> Store::open(std::string root, StoreOptions options) {
     auto state = std::make_unique<State>();
     if (options.certs_dir.empty())

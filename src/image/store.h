@@ -164,6 +164,9 @@ class Store {
     Store& operator=(const Store&) = delete;
 
     const std::string& root() const;
+    // The insecure registries a pull would use now (StoreOptions::insecure_registries_source's
+    // answer when it is set, else StoreOptions::insecure_registries).
+    std::vector<std::string> insecure_registries() const;
 
     // An image by full id ("sha256:<hex>" or "<hex>"), unambiguous id prefix (as docker:
     // any length ≥ 1), or reference ("busybox" = "docker.io/library/busybox:latest",

@@ -3,6 +3,7 @@ HTTP on 127.0.0.1 with gzip and zstd layers, HTTPS with our own CA, bearer-token
 registries named with --insecure-registry."""
 import base64
 import json
+import os
 import re
 import ssl
 import subprocess
@@ -13,7 +14,7 @@ import pytest
 
 import images
 import registries
-from conftest import engine_binary
+from conftest import corral_bin, engine_binary
 from harness import Docker, Registry
 
 MANIFEST_TYPES = ", ".join([
@@ -171,6 +172,55 @@ def test_insecure_registries(daemon_factory, engine, image_archive, registry_htt
                    check=False, timeout=120)
     assert plain.returncode != 0
     assert f"https://corral-registry.test:{registry_http.port}" in plain.stderr, plain.stderr
+
+
+def insecure_section(info: str) -> list[str]:
+    """The entries under " Insecure Registries:" of `docker info`'s output."""
+    lines = info.splitlines()
+    assert " Insecure Registries:" in lines, info
+    entries = []
+    for line in lines[lines.index(" Insecure Registries:") + 1:]:
+        if not line.startswith("  ") or line.startswith("   "):
+            break
+        entries.append(line.strip())
+    return entries
+
+
+def test_info_lists_insecure_registries(daemon_factory, engine):
+    """GET /info's RegistryConfig as dockerd fills it: a name given with --insecure-registry is
+    an index that is not secure, a range is in InsecureRegistryCIDRs from its network address,
+    next to the loopback range; docker.io stays secure and official; no mirrors. The docker CLI
+    and system-docker list them under "Insecure Registries:"."""
+    daemon = daemon_factory("info-insecure", start=False)
+    daemon.extra_args = ["--insecure-registry", "registry.lan:5000",
+                         "--insecure-registry", "10.20.3.4/16"]
+    daemon.start()
+    try:
+        docker = Docker(daemon.host)
+        config = json.loads(docker.out("info", "--format", "{{json .RegistryConfig}}"))
+        indexes = config["IndexConfigs"]
+        assert set(indexes) == {"docker.io", "registry.lan:5000"}, indexes
+        assert indexes["registry.lan:5000"] == {"Name": "registry.lan:5000", "Mirrors": [],
+                                                "Secure": False, "Official": False}
+        assert indexes["docker.io"] == {"Name": "docker.io", "Mirrors": [], "Secure": True,
+                                        "Official": True}
+        # The configured range, then the loopback one(s).
+        assert config["InsecureRegistryCIDRs"][0] == "10.20.0.0/16", config
+        assert "127.0.0.0/8" in config["InsecureRegistryCIDRs"], config
+        assert not config["Mirrors"]
+        listed = insecure_section(docker.out("info"))
+        assert listed[:2] == ["registry.lan:5000", "10.20.0.0/16"], listed
+        assert "127.0.0.0/8" in listed, listed
+        if engine == "dockerd":
+            return
+        client = corral_bin() / "system-docker"
+        environment = {key: value for key, value in os.environ.items() if key != "DOCKER_HOST"}
+        ours = subprocess.run([str(client), "-H", daemon.host, "info"], capture_output=True,
+                              text=True, timeout=60, env=environment)
+        assert ours.returncode == 0, ours.stderr
+        assert insecure_section(ours.stdout) == listed, ours.stdout
+    finally:
+        daemon.teardown()
 
 
 def test_insecure_registry_with_a_scheme_is_refused(engine, tmp_path):

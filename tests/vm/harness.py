@@ -47,15 +47,16 @@ def busybox_image_gz_b64(workdir: Path) -> str:
 
 def expand_cloud_config(text: str, vm: "Vm") -> str:
     """Placeholders of case files: @SSH_KEY@ (the harness's public key), @BUSYBOX_IMAGE@ (see
-    busybox_image_gz_b64); with a registry: @REGISTRY@ (its address as the guest sees it) and
-    @REGISTRY_CA_B64@ (its CA certificate, base64, for a write_files entry with
-    `encoding: b64`); with an HTTP registry: @HTTP_REGISTRY@ and @HTTP_REGISTRY_ALIAS@ (see
+    busybox_image_gz_b64); with a registry: @REGISTRY@ and @REGISTRY_ALIAS@ (its addresses as
+    the guest sees them) and @REGISTRY_CA_B64@ (its CA certificate, base64, for a write_files
+    entry with `encoding: b64`); with an HTTP registry: @HTTP_REGISTRY@ and @HTTP_REGISTRY_ALIAS@ (see
     HttpRegistry)."""
     text = text.replace("@SSH_KEY@", vm.public_key)
     if "@BUSYBOX_IMAGE@" in text:
         text = text.replace("@BUSYBOX_IMAGE@", busybox_image_gz_b64(vm.workdir))
     if vm.registry is not None:
         text = text.replace("@REGISTRY@", GUEST_REGISTRY)
+        text = text.replace("@REGISTRY_ALIAS@", GUEST_REGISTRY_ALIAS)
         text = text.replace("@REGISTRY_CA_B64@",
                             base64.b64encode(vm.registry.ca.read_bytes()).decode())
     if vm.http_registry is not None:
@@ -65,11 +66,12 @@ def expand_cloud_config(text: str, vm: "Vm") -> str:
 
 
 def expand_command(text: str) -> str:
-    """The registry addresses of a step's command (@REGISTRY@, @HTTP_REGISTRY@,
-    @HTTP_REGISTRY_ALIAS@) as they are; `expand` gives them as regexes."""
+    """The registry addresses of a step's command (@REGISTRY@, @REGISTRY_ALIAS@,
+    @HTTP_REGISTRY@, @HTTP_REGISTRY_ALIAS@) and @VERSION@ as they are; `expand` gives them as
+    regexes."""
     for placeholder, address in ADDRESSES.items():
         text = text.replace(placeholder, address)
-    return text
+    return text.replace("@VERSION@", VERSION)
 
 
 class StepFailed(AssertionError):
@@ -81,26 +83,33 @@ class StepFailed(AssertionError):
 # the guest reached it in 12_switch).
 GUEST_REGISTRY_IP = "10.0.2.100"
 GUEST_REGISTRY = f"{GUEST_REGISTRY_IP}:5000"
+# The same registry at a second address, also in its certificate, but not in the certs.d of a
+# case: the guest trusts it there only through the CA bundle of /etc/ssl/certs.
+GUEST_REGISTRY_ALIAS_IP = "10.0.2.103"
+GUEST_REGISTRY_ALIAS = f"{GUEST_REGISTRY_ALIAS_IP}:5000"
 # The plain-HTTP registry (HttpRegistry) at two addresses of the guest's network: a case lists
 # one of them as an insecure registry and not the other.
 GUEST_HTTP_REGISTRY = "10.0.2.101:5000"
 GUEST_HTTP_REGISTRY_ALIAS = "10.0.2.102:5000"
-ADDRESSES = {"@REGISTRY@": GUEST_REGISTRY, "@HTTP_REGISTRY@": GUEST_HTTP_REGISTRY,
+ADDRESSES = {"@REGISTRY@": GUEST_REGISTRY, "@REGISTRY_ALIAS@": GUEST_REGISTRY_ALIAS,
+             "@HTTP_REGISTRY@": GUEST_HTTP_REGISTRY,
              "@HTTP_REGISTRY_ALIAS@": GUEST_HTTP_REGISTRY_ALIAS}
 
 
 class Registry(LocalRegistry):
     """The local registry (tests/common/local_registry.py) over TLS, with a certificate for
-    the guest's name of it (GUEST_REGISTRY) signed by a CA of its own: the guest's system
-    engine trusts that CA from its certs.d directory (a write_files entry of the case), as it
-    would a real registry's. Filled with skopeo from the image archives of dist/images."""
+    the guest's addresses of it (GUEST_REGISTRY, GUEST_REGISTRY_ALIAS) signed by a CA of its
+    own: the guest's system engine trusts that CA for GUEST_REGISTRY from its certs.d
+    directory (a write_files entry of the case), as it would a real registry's. Filled with
+    skopeo from the image archives of dist/images."""
 
     def __init__(self, workdir: Path):
         root = workdir / "registry"
         root.mkdir(parents=True, exist_ok=True)
         ca = make_ca(root, "corral-vm-test-ca")
         self.ca = ca[0]
-        server = make_server_cert(root, ca, [], [GUEST_REGISTRY_IP, "127.0.0.1"])
+        server = make_server_cert(root, ca, [], [GUEST_REGISTRY_IP, GUEST_REGISTRY_ALIAS_IP,
+                                                 "127.0.0.1"])
         try:
             super().__init__(root, tls=(str(server[0]), str(server[1])), log_level="warn")
         except RegistryError as error:
@@ -182,8 +191,8 @@ class Vm:
             "-netdev", f"user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22"
             # cmd: one socat per connection of the guest (a tcp: chardev would be a single
             # connection, made at start and shared by all of them).
-            + (f",guestfwd=tcp:{GUEST_REGISTRY}-cmd:socat - TCP:127.0.0.1:{self.registry.port}"
-               if self.registry else "")
+            + "".join(f",guestfwd=tcp:{address}-cmd:socat - TCP:127.0.0.1:{self.registry.port}"
+                      for address in (GUEST_REGISTRY, GUEST_REGISTRY_ALIAS) if self.registry)
             + "".join(f",guestfwd=tcp:{address}-cmd:socat - TCP:127.0.0.1:{self.http_registry.port}"
                       for address in (GUEST_HTTP_REGISTRY, GUEST_HTTP_REGISTRY_ALIAS)
                       if self.http_registry),
@@ -340,7 +349,8 @@ def run_case(case: dict, workdir: Path) -> None:
       boot: true                boot again on the same state disk (after a powerdown step)
     Every step may set `timeout` (seconds).
     `registry: [NAME, ...]` in a case starts a registry (see Registry) holding the images
-    dist/images/NAME.tar as corral/NAME:VERSION, reached by the guest at @REGISTRY@.
+    dist/images/NAME.tar as corral/NAME:VERSION, reached by the guest at @REGISTRY@ and
+    @REGISTRY_ALIAS@.
     `http_registry: true` starts an HttpRegistry. Commands of steps get the registry
     addresses for their placeholders (expand_command).
     `nics: [MAC, ...]` adds a network card per MAC after eth0."""

@@ -159,5 +159,27 @@ TEST(ImageJson, SummaryAndInspect) {
     EXPECT_EQ(inspect["Created"], "2023-11-14T22:13:20Z");
 }
 
+TEST(RegistryConfig, AsDockerdReportsInsecureRegistries) {
+    auto config = registry_config_json(
+        image::list_insecure_registries({"registry.lan:5000", "10.20.3.4/16", "127.0.0.0/8"}));
+    EXPECT_EQ(config["InsecureRegistryCIDRs"],
+              nlohmann::json::array({"10.20.0.0/16", "127.0.0.0/8", "::1/128"}));
+    EXPECT_EQ(config["Mirrors"], nlohmann::json::array());
+    ASSERT_EQ(config["IndexConfigs"].size(), 2u);
+    EXPECT_EQ(config["IndexConfigs"]["docker.io"],
+              (nlohmann::json{{"Name", "docker.io"},
+                              {"Mirrors", nlohmann::json::array()},
+                              {"Secure", true},
+                              {"Official", true}}));
+    EXPECT_EQ(config["IndexConfigs"]["registry.lan:5000"],
+              (nlohmann::json{{"Name", "registry.lan:5000"},
+                              {"Mirrors", nlohmann::json::array()},
+                              {"Secure", false},
+                              {"Official", false}}));
+    auto none = registry_config_json({});
+    EXPECT_EQ(none["InsecureRegistryCIDRs"], nlohmann::json::array({"::1/128", "127.0.0.0/8"}));
+    EXPECT_EQ(none["IndexConfigs"].size(), 1u);
+}
+
 }  // namespace
 }  // namespace corral::api

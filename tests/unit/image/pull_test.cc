@@ -363,6 +363,23 @@ TEST_F(PullTest, InsecureRegistriesSourceIsAskedAtEachPull) {
     EXPECT_EQ(asked, 2);
 }
 
+// GET /info reports what a pull would use now: the source's answer when there is one.
+TEST_F(PullTest, StoreTellsTheInsecureRegistriesOfTheNextPull) {
+    StoreOptions fixed;
+    fixed.insecure_registries = {"registry.lan:5000", "10.0.0.0/8"};
+    auto store = Store::open(fs::join(sandbox_->path(), "fixed"), fixed);
+    ASSERT_TRUE(store);
+    EXPECT_EQ((*store)->insecure_registries(), fixed.insecure_registries);
+    std::vector<std::string> configured = {"other.lan:5000"};
+    StoreOptions sourced = fixed;
+    sourced.insecure_registries_source = [&] { return configured; };
+    auto followed = Store::open(fs::join(sandbox_->path(), "sourced"), sourced);
+    ASSERT_TRUE(followed);
+    EXPECT_EQ((*followed)->insecure_registries(), configured);
+    configured.clear();
+    EXPECT_TRUE((*followed)->insecure_registries().empty());
+}
+
 TEST(InsecureRegistry, ChecksEntries) {
     for (const char* good : {"registry.lan:5000", "registry.lan", "10.1.2.3:5000", "[::1]:5000",
                              "10.0.0.0/8", "192.168.1.0/24", "fd00::/8", "0.0.0.0/0"})
@@ -388,6 +405,18 @@ TEST(InsecureRegistry, MatchesNamesExactlyAndAddressesByRange) {
     // Names are not resolved for ranges.
     EXPECT_FALSE(is_insecure_registry("ten-twenty.lan:5000", entries));
     EXPECT_FALSE(is_insecure_registry("docker.io", {}));
+}
+
+TEST(InsecureRegistry, ListsRangesByNetworkAndNamesOnce) {
+    auto list = list_insecure_registries({"registry.lan:5000", "10.20.3.4/16", "fd00:1:2::9/32",
+                                          "192.168.7.200/25", "registry.lan:5000", "10.20.0.0/16",
+                                          "10.1.2.3:5000", "0.0.0.0/0"});
+    EXPECT_EQ(list.ranges, (std::vector<std::string>{"10.20.0.0/16", "fd00:1::/32",
+                                                     "192.168.7.128/25", "0.0.0.0/0"}));
+    EXPECT_EQ(list.names, (std::vector<std::string>{"registry.lan:5000", "10.1.2.3:5000"}));
+    auto none = list_insecure_registries({});
+    EXPECT_TRUE(none.ranges.empty());
+    EXPECT_TRUE(none.names.empty());
 }
 
 TEST(WwwAuthenticate, ParsesBearerAndBasicChallenges) {
