@@ -113,12 +113,11 @@ ErrorOr<void> EngineImpl::initialize() {
     (void)fs::remove_tree(trash_dir());
     TRY(fs::mkdir_p(fs::join(options_.exec_root, "containers"), 0700));
     TRY(fs::mkdir_p(runtime_.crun_root, 0700));
-    // crun then runs from one read-only mount instead of re-executing a protected copy of
+    // crun then runs from one read-only copy instead of re-executing a protected copy of
     // itself on every call (runtime::pin_runtime_binary). Without it, crun protects itself.
     if (auto pinned = runtime::pin_runtime_binary(runtime_.crun_path,
                                                   fs::join(options_.exec_root, "runtime"))) {
         runtime_.crun_path = *pinned;
-        ::setenv("_LIBCONTAINER_CLONED_BINARY", "1", 1);
     } else {
         log::debug("crun stays unpinned: " + pinned.error().message());
     }

@@ -151,10 +151,12 @@ std::string cgroup_dir(const RuntimeOptions& options, const std::string& id);
 // crun commands.
 // crun protects itself from a container that would write to its binary through
 // /proc/PID/exe by copying or bind-mounting itself read-only and executing that, on every
-// invocation (an exec more, a mount, a temporary file). It skips that when it already runs
-// from a read-only mount and _LIBCONTAINER_CLONED_BINARY is set: this bind-mounts `program`
-// (looked up in PATH) read-only at <directory>/<name> once and returns that path, for
-// RuntimeOptions::crun_path with _LIBCONTAINER_CLONED_BINARY=1 in the environment.
+// invocation (an exec more, a mount, a temporary file). It skips that when it runs from a file
+// that is not a memfd-capable (tmpfs) file, on a read-only mount, with
+// _LIBCONTAINER_CLONED_BINARY set: this copies `program` (looked up in PATH) once into
+// <directory>/lower, mounts a read-only overlay of it (and <directory>/empty) on <directory>/bin,
+// sets the variable in this process's environment and returns <directory>/bin/<name>, for
+// RuntimeOptions::crun_path. A second call in the same mount namespace keeps the first mount.
 ErrorOr<std::string> pin_runtime_binary(const std::string& program, const std::string& directory);
 // Sends `signal` to the container's init process (crun kill).
 ErrorOr<void> kill(const RuntimeOptions& options, const std::string& id, int signal);

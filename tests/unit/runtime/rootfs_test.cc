@@ -88,15 +88,25 @@ TEST(Rootfs, DiscardedUpperIsVolatileAndRemounts) {
     EXPECT_EQ(mount_options_of(target).find("volatile"), std::string::npos);
 }
 
-// crun pinned on a read-only bind mount: runs, cannot be written through, and a second pin
-// in the same namespace keeps the first mount.
-TEST(Runtime, PinnedCrunIsReadOnlyAndRuns) {
+// crun pinned on a read-only overlay: what crun's own check reads from /proc/self/exe (no
+// seals: not a tmpfs file, which is why a bind mount of the binary was not enough on a tmpfs
+// root), runs, cannot be written through, and a second pin in the same namespace keeps the
+// first mount.
+TEST(Runtime, PinnedCrunIsAReadOnlyOverlayFileAndRuns) {
     SKIP_UNLESS_WORLD();
     auto dir = fs::TempDir::create(world().root, "pinned");
     ASSERT_TRUE(dir);
     auto pinned = pin_runtime_binary(world().options.crun_path, dir->path());
     ASSERT_TRUE(pinned) << pinned.error().message();
-    EXPECT_EQ(fs::dirname(*pinned), dir->path());
+    EXPECT_EQ(fs::dirname(*pinned), dir->path() + "/bin");
+    {
+        int copy = ::open(pinned->c_str(), O_RDONLY | O_CLOEXEC);
+        ASSERT_GE(copy, 0);
+        EXPECT_LT(::fcntl(copy, F_GET_SEALS), 0);
+        EXPECT_EQ(errno, EINVAL);
+        ::close(copy);
+    }
+    EXPECT_STREQ(::getenv("_LIBCONTAINER_CLONED_BINARY"), "1");
     int fd = ::open(pinned->c_str(), O_WRONLY | O_CLOEXEC);
     EXPECT_LT(fd, 0);
     EXPECT_EQ(errno, EROFS);
@@ -110,7 +120,7 @@ TEST(Runtime, PinnedCrunIsReadOnlyAndRuns) {
     ASSERT_TRUE(again) << again.error().message();
     EXPECT_EQ(*again, *pinned);
     EXPECT_FALSE(pin_runtime_binary("no-such-runtime-anywhere", dir->path()));
-    ASSERT_EQ(::umount2(pinned->c_str(), MNT_DETACH), 0);
+    ASSERT_EQ(::umount2(fs::dirname(*pinned).c_str(), MNT_DETACH), 0);
 }
 
 TEST(HostMode, Cgroup2IsMountedInOurNamespace) {
