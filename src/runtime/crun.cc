@@ -72,6 +72,7 @@ ErrorOr<std::string> pin_runtime_binary(const std::string& program, const std::s
     std::string lower = fs::join(directory, "lower");
     std::string mounted = fs::join(directory, "bin");
     std::string target = fs::join(mounted, name);
+    ::setenv("_LIBCONTAINER_CLONED_BINARY", "1", 1);
     // Already pinned by an earlier run of the engine in this mount namespace: keep it (shims of
     // that run still use it).
     auto present = sys::stat_if_exists(target);
@@ -85,13 +86,12 @@ ErrorOr<std::string> pin_runtime_binary(const std::string& program, const std::s
     TRY(fs::mkdir_p(mounted, 0700));
     // A copy in a directory of its own, seen through a read-only overlay: crun's check finds no
     // seals on an overlay file (on a tmpfs file it finds F_SEAL_SEAL and copies itself anyway,
-    // whatever the mount), then the read-only mount and the variable below.
+    // whatever the mount), then the read-only mount and the variable above.
     auto content = TRY(fs::read_file(source, 64 << 20));
     TRY(fs::write_file_atomic(fs::join(lower, name), content, 0500));
     // Without an upper directory overlayfs takes two lower ones (the second one empty).
     TRY(sys::mount("overlay", mounted, "overlay", MS_RDONLY | MS_NODEV | MS_NOSUID,
                    "lowerdir=" + lower + ":" + empty));
-    ::setenv("_LIBCONTAINER_CLONED_BINARY", "1", 1);
     return target;
 }
 
