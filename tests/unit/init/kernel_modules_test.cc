@@ -145,19 +145,26 @@ TEST(ModuleList, ShippedListResolvesAgainstItsOwnNames) {
 namespace corral::init {
 namespace {
 
+// <root>/lib/modules/<this kernel's release>/ with a kernel/ directory and `modules_dep`.
+ErrorOr<std::string> module_tree(const std::string& root, std::string_view modules_dep) {
+    utsname names{};
+    if (::uname(&names) < 0)
+        return Error::from_errno("uname", errno);
+    std::string release_dir = root + "/lib/modules/" + names.release;
+    TRY(fs::mkdir_p(release_dir + "/kernel"));
+    TRY(fs::write_file_atomic(release_dir + "/modules.dep", modules_dep));
+    return release_dir;
+}
+
 // The loader's thread tries every module of the stage and then signals done_fd(): files that
 // are no modules fail with the kernel's (or the permission's) reason, and the report says so.
 TEST(ModuleLoader, SignalsDoneAndReportsEveryModule) {
     auto dir = fs::TempDir::create("/tmp", "corral-modules");
     ASSERT_TRUE(dir);
-    utsname names{};
-    ASSERT_EQ(::uname(&names), 0);
-    std::string release_dir = dir->path() + "/lib/modules/" + names.release;
-    ASSERT_TRUE(fs::mkdir_p(release_dir + "/kernel"));
-    ASSERT_TRUE(fs::write_file_atomic(release_dir + "/modules.dep",
-                                      "kernel/a.ko:\nkernel/b.ko: kernel/a.ko\n"));
-    ASSERT_TRUE(fs::write_file_atomic(release_dir + "/kernel/a.ko", "not a module"));
-    ASSERT_TRUE(fs::write_file_atomic(release_dir + "/kernel/b.ko", "not a module"));
+    auto release_dir = module_tree(dir->path(), "kernel/a.ko:\nkernel/b.ko: kernel/a.ko\n");
+    ASSERT_TRUE(release_dir) << release_dir.error().message();
+    ASSERT_TRUE(fs::write_file_atomic(*release_dir + "/kernel/a.ko", "not a module"));
+    ASSERT_TRUE(fs::write_file_atomic(*release_dir + "/kernel/b.ko", "not a module"));
     std::string list = dir->path() + "/modules";
     ASSERT_TRUE(fs::write_file_atomic(list, "b\nmissing\n[later]\na\n"));
 
@@ -181,13 +188,10 @@ TEST(ModuleLoader, SignalsDoneAndReportsEveryModule) {
 TEST(ModuleLoader, TheLastModuleWaitsForTheProbesAloneAfterTheOthers) {
     auto dir = fs::TempDir::create("/tmp", "corral-modules");
     ASSERT_TRUE(dir);
-    utsname names{};
-    ASSERT_EQ(::uname(&names), 0);
-    std::string release_dir = dir->path() + "/lib/modules/" + names.release;
-    ASSERT_TRUE(fs::mkdir_p(release_dir + "/kernel"));
-    ASSERT_TRUE(fs::write_file_atomic(release_dir + "/modules.dep",
-                                      "kernel/a.ko:\nkernel/b.ko:\nkernel/c.ko: kernel/a.ko\n"
-                                      "kernel/d.ko:\nkernel/e.ko:\n"));
+    auto release_dir = module_tree(dir->path(),
+                                   "kernel/a.ko:\nkernel/b.ko:\nkernel/c.ko: kernel/a.ko\n"
+                                   "kernel/d.ko:\nkernel/e.ko:\n");
+    ASSERT_TRUE(release_dir) << release_dir.error().message();
     std::string list = dir->path() + "/modules";
     ASSERT_TRUE(fs::write_file_atomic(list, "c\nb\nd\ne\n[later]\na\n"));
 
