@@ -106,10 +106,21 @@ ErrorOr<DockerApi> DockerApi::connect(const std::string& host) {
 }
 
 void DockerApi::keep_idle(http::Connection connection) {
-    if (connection.reusable()) {
-        connection.prepare_next();
+    if (!connection.reusable())
+        return;
+    connection.prepare_next();
+    std::lock_guard lock(*idle_mutex_);
+    if (!idle_)
         idle_.emplace(std::move(connection));
-    }
+}
+
+std::optional<http::Connection> DockerApi::take_idle() {
+    std::lock_guard lock(*idle_mutex_);
+    std::optional<http::Connection> taken;
+    if (idle_ && idle_->still_open())
+        taken.emplace(std::move(*idle_));
+    idle_.reset();
+    return taken;
 }
 
 http::Request DockerApi::request(std::string_view method, std::string_view path,
@@ -148,13 +159,9 @@ ErrorOr<http::Connection> DockerApi::open_stream(http::Request request) {
 ErrorOr<ApiResponse> DockerApi::call(std::string_view method, std::string_view path,
                                      const std::optional<Json>& body) {
     auto call_request = request(method, path, body);
-    std::optional<http::Connection> connection;
+    std::optional<http::Connection> connection = take_idle();
     const http::ResponseHead* head = nullptr;
-    if (idle_ && !idle_->still_open())
-        idle_.reset();
-    if (idle_) {
-        connection.emplace(std::move(*idle_));
-        idle_.reset();
+    if (connection) {
         // The server may have closed a kept connection before reading this request: nothing
         // of the response came back, so the request goes again on a new connection.
         auto sent = connection->send(call_request);

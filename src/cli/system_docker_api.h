@@ -3,6 +3,8 @@
 // docker CLI's wording: "Error response from daemon: No such container: x".
 #pragma once
 
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -71,11 +73,15 @@ class DockerApi {
     ErrorOr<http::Connection> connect_once() const;
     // Keeps a connection whose response was read to its end for the next call.
     void keep_idle(http::Connection connection);
+    // The kept connection, if it is still open; the next call then keeps its own.
+    std::optional<http::Connection> take_idle();
 
     http::Endpoint endpoint_;
     std::string api_version_;
     // A kept-alive connection for the next call (the ping's, then each call's): a command
-    // of several calls opens one connection for them, not one each.
+    // of several calls opens one connection for them, not one each. Threads of one command
+    // (`ros service logs -f a b`) call at once: one of them takes it, the others connect.
+    std::unique_ptr<std::mutex> idle_mutex_ = std::make_unique<std::mutex>();
     std::optional<http::Connection> idle_;
 };
 
