@@ -148,20 +148,9 @@ std::set<std::string> builtin_modules(const std::string& directory) {
 
 }  // namespace
 
-int load_module_file(const std::string& path, bool wait_for_probes) {
-    auto fd = sys::open(path, O_RDONLY);
-    if (!fd)
-        return fd.error().errno_value() ? fd.error().errno_value() : ENOENT;
-    const char* parameters = wait_for_probes ? "" : "async_probe";
-    if (::syscall(SYS_finit_module, fd->get(), parameters, 0) < 0)
-        return errno;
-    return 0;
-}
-
 ErrorOr<ModuleLoadReport> load_module_list(
     const std::string& list_path, ModuleStage stage, const std::string& modules_root,
-    const std::function<void(const std::string& name)>& on_module_tried,
-    const ModuleFileLoader& load) {
+    const std::function<void(const std::string& name)>& on_module_tried) {
     std::string directory = modules_root + "/" + kernel_release();
     auto stages = parse_module_stages(TRY(fs::read_file(list_path)));
     auto index = TRY(ModuleIndex::parse(TRY(fs::read_file(directory + "/modules.dep"))));
@@ -195,13 +184,18 @@ ErrorOr<ModuleLoadReport> load_module_list(
     std::condition_variable changed;
     std::set<std::string> done;
     std::vector<bool> taken(order.size(), false);
-    // The last module waits for the probes of all: it goes alone, after the others.
-    const size_t last = order.size() - 1;
-    auto load_one = [&](size_t index) {
-        const std::string& file = order[index];
-        int error = (load ? load : load_module_file)(directory + "/" + file, index == last);
+    auto load_one = [&](const std::string& file) {
+        auto fd = sys::open(directory + "/" + file, O_RDONLY);
+        int result = -1;
+        int error = 0;
+        if (fd) {
+            result = static_cast<int>(::syscall(SYS_finit_module, fd->get(), "", 0));
+            error = errno;
+        }
         std::lock_guard guard(mutex);
-        if (error == 0)
+        if (!fd)
+            report.failed.push_back(module_name(file) + ": " + fd.error().message());
+        else if (result == 0)
             report.loaded.push_back(module_name(file));
         else if (error == EEXIST)
             report.already_loaded.push_back(module_name(file));
@@ -218,8 +212,6 @@ ErrorOr<ModuleLoadReport> load_module_list(
                 if (taken[i])
                     continue;
                 pending = true;
-                if (i == last && done.size() < last)
-                    continue;
                 const auto* dependencies = index.dependencies_of(order[i]);
                 bool ready =
                     !dependencies || std::all_of(dependencies->begin(), dependencies->end(),
@@ -238,7 +230,7 @@ ErrorOr<ModuleLoadReport> load_module_list(
             }
             taken[next] = true;
             lock.unlock();
-            load_one(next);
+            load_one(order[next]);
             if (on_module_tried)
                 on_module_tried(module_name(order[next]));
             lock.lock();

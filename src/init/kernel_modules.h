@@ -65,29 +65,15 @@ struct ModuleLoadReport {
     std::vector<std::string> failed;          // "name: error"
 };
 
-// Loads one module file: 0, or the errno of the failure. `wait_for_probes` false asks the
-// kernel to probe the module's devices in the background (the `async_probe` parameter): the
-// load then returns without waiting for them, nor for what other modules still probe. Loaded
-// with true, a module's load ends only once every probe in the system is over.
-using ModuleFileLoader = std::function<int(const std::string& path, bool wait_for_probes)>;
-
-// finit_module(2) of the file.
-int load_module_file(const std::string& path, bool wait_for_probes);
-
 // Loads the modules of one stage of `list_path` from /lib/modules/<release>/ (release from
 // uname). A module that fails is reported and the others still load: a missing NIC driver must
-// not stop boot. Modules load side by side, each once its dependencies are in, and probe their
-// devices in the background: Linux ends every other load by waiting for all the probes under
-// way, so one slow driver (ahci probing its ports) would hold up the file systems loading
-// beside it. The stage's last module is loaded alone once the others are in, waiting for the
-// probes, so the stage's end still means that every device of its drivers is there.
+// not stop boot. Modules load side by side, each once its dependencies are in: the time goes
+// into their init functions (device probes), which overlap.
 // `on_module_tried`, when given, is called with each module's name once it loaded or failed.
-// `load` loads one file (load_module_file unless given).
 ErrorOr<ModuleLoadReport> load_module_list(
     const std::string& list_path, ModuleStage stage = ModuleStage::boot,
     const std::string& modules_root = "/lib/modules",
-    const std::function<void(const std::string& name)>& on_module_tried = {},
-    const ModuleFileLoader& load = {});
+    const std::function<void(const std::string& name)>& on_module_tried = {});
 
 // load_module_list on a thread of its own, so that init looks for its disks while the drivers
 // of the others still probe: done_fd() becomes readable when the loading is over.

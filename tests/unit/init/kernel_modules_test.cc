@@ -5,9 +5,6 @@
 #include <sys/utsname.h>
 
 #include <algorithm>
-#include <chrono>
-#include <mutex>
-#include <thread>
 
 #include "base/fs.h"
 
@@ -145,26 +142,19 @@ TEST(ModuleList, ShippedListResolvesAgainstItsOwnNames) {
 namespace corral::init {
 namespace {
 
-// <root>/lib/modules/<this kernel's release>/ with a kernel/ directory and `modules_dep`.
-ErrorOr<std::string> module_tree(const std::string& root, std::string_view modules_dep) {
-    utsname names{};
-    if (::uname(&names) < 0)
-        return Error::from_errno("uname", errno);
-    std::string release_dir = root + "/lib/modules/" + names.release;
-    TRY(fs::mkdir_p(release_dir + "/kernel"));
-    TRY(fs::write_file_atomic(release_dir + "/modules.dep", modules_dep));
-    return release_dir;
-}
-
 // The loader's thread tries every module of the stage and then signals done_fd(): files that
 // are no modules fail with the kernel's (or the permission's) reason, and the report says so.
 TEST(ModuleLoader, SignalsDoneAndReportsEveryModule) {
     auto dir = fs::TempDir::create("/tmp", "corral-modules");
     ASSERT_TRUE(dir);
-    auto release_dir = module_tree(dir->path(), "kernel/a.ko:\nkernel/b.ko: kernel/a.ko\n");
-    ASSERT_TRUE(release_dir) << release_dir.error().message();
-    ASSERT_TRUE(fs::write_file_atomic(*release_dir + "/kernel/a.ko", "not a module"));
-    ASSERT_TRUE(fs::write_file_atomic(*release_dir + "/kernel/b.ko", "not a module"));
+    utsname names{};
+    ASSERT_EQ(::uname(&names), 0);
+    std::string release_dir = dir->path() + "/lib/modules/" + names.release;
+    ASSERT_TRUE(fs::mkdir_p(release_dir + "/kernel"));
+    ASSERT_TRUE(fs::write_file_atomic(release_dir + "/modules.dep",
+                                      "kernel/a.ko:\nkernel/b.ko: kernel/a.ko\n"));
+    ASSERT_TRUE(fs::write_file_atomic(release_dir + "/kernel/a.ko", "not a module"));
+    ASSERT_TRUE(fs::write_file_atomic(release_dir + "/kernel/b.ko", "not a module"));
     std::string list = dir->path() + "/modules";
     ASSERT_TRUE(fs::write_file_atomic(list, "b\nmissing\n[later]\na\n"));
 
@@ -181,49 +171,6 @@ TEST(ModuleLoader, SignalsDoneAndReportsEveryModule) {
     // a and b fail in the kernel, `missing` is not in modules.dep.
     ASSERT_EQ(report->failed.size(), 3u);
     EXPECT_GT((*loader)->finished_seconds(), 0.0);
-}
-
-// Every module but the stage's last asks for background probes; the last waits for them and
-// is loaded alone, once every other load has returned.
-TEST(ModuleLoader, TheLastModuleWaitsForTheProbesAloneAfterTheOthers) {
-    auto dir = fs::TempDir::create("/tmp", "corral-modules");
-    ASSERT_TRUE(dir);
-    auto release_dir = module_tree(dir->path(),
-                                   "kernel/a.ko:\nkernel/b.ko:\nkernel/c.ko: kernel/a.ko\n"
-                                   "kernel/d.ko:\nkernel/e.ko:\n");
-    ASSERT_TRUE(release_dir) << release_dir.error().message();
-    std::string list = dir->path() + "/modules";
-    ASSERT_TRUE(fs::write_file_atomic(list, "c\nb\nd\ne\n[later]\na\n"));
-
-    std::mutex mutex;
-    int in_flight = 0;
-    int most_beside_last = 0;
-    std::vector<std::pair<std::string, bool>> calls;
-    auto load = [&](const std::string& path, bool wait_for_probes) {
-        {
-            std::lock_guard guard(mutex);
-            ++in_flight;
-            if (wait_for_probes)
-                most_beside_last = std::max(most_beside_last, in_flight - 1);
-            calls.emplace_back(module_name(path), wait_for_probes);
-        }
-        // Long enough for the other threads to take what they may.
-        std::this_thread::sleep_for(std::chrono::milliseconds(30));
-        std::lock_guard guard(mutex);
-        --in_flight;
-        return path.ends_with("/b.ko") ? ENOEXEC : 0;
-    };
-    auto report = load_module_list(list, ModuleStage::boot, dir->path() + "/lib/modules", {}, load);
-    ASSERT_TRUE(report) << report.error().message();
-    ASSERT_EQ(calls.size(), 5u);
-    // e is last in the order (a, c, b, d, e); a failed module still counts as done.
-    EXPECT_EQ(calls.back(), std::make_pair(std::string("e"), true));
-    for (size_t i = 0; i + 1 < calls.size(); ++i)
-        EXPECT_FALSE(calls[i].second) << calls[i].first;
-    EXPECT_EQ(most_beside_last, 0);
-    EXPECT_EQ(report->loaded.size(), 4u);
-    ASSERT_EQ(report->failed.size(), 1u);
-    EXPECT_EQ(report->failed[0], "finit_module `b`: Exec format error");
 }
 
 }  // namespace
