@@ -7,11 +7,14 @@
 #include <array>
 #include <cstdlib>
 
+#include <nlohmann/json.hpp>
+
 #include "base/fs.h"
 #include "base/process.h"
 #include "base/sys.h"
 #include "runtime/console.h"
 #include "runtime/crun.h"
+#include "runtime/files.h"
 
 namespace corral::runtime {
 
@@ -36,6 +39,21 @@ std::string read_failure(int fd, int exit_code) {
     return message;
 }
 
+// The pty's first size goes in config.json (process.consoleSize): crun sets it before the
+// container's process runs. Setting it on the master once crun hands it over comes too late
+// when the process is quick (`stty size` read 0 0).
+ErrorOr<void> set_console_size(const std::string& bundle, unsigned short rows,
+                               unsigned short columns) {
+    std::string path = fs::join(bundle, "config.json");
+    auto text = TRY(fs::read_file(path, 16 << 20));
+    auto spec = nlohmann::json::parse(text, nullptr, false);
+    if (spec.is_discarded() || !spec.is_object() || !spec.contains("process") ||
+        !spec["process"].is_object())
+        return Error::internal(path + ": not an OCI spec with a process object");
+    spec["process"]["consoleSize"] = {{"height", rows}, {"width", columns}};
+    return write_file_replace(path, spec.dump(), 0600);
+}
+
 }  // namespace
 
 ErrorOr<LaunchedContainer> launch_container(const RuntimeOptions& runtime,
@@ -49,6 +67,8 @@ ErrorOr<LaunchedContainer> launch_container(const RuntimeOptions& runtime,
     std::string console_path;
     std::array<UniqueFd, 2> tty_errors;
     if (options.tty) {
+        if (options.rows && options.columns)
+            TRY(set_console_size(bundle_dir(options.exec_root_dir), options.rows, options.columns));
         tty_errors = TRY(sys::pipe());
         // crun connects from inside the bundle dir (it changes into it): a socket there has a
         // short relative path whatever the length of the absolute one.
@@ -73,11 +93,8 @@ ErrorOr<LaunchedContainer> launch_container(const RuntimeOptions& runtime,
     if (options.tty) {
         auto master = receive_pty_master(console_listener.get(), crun.pidfd());
         ::unlink(console_path.c_str());
-        if (master) {
+        if (master)
             launched.pty_master = std::move(master).release_value();
-            if (options.rows && options.columns)
-                (void)resize_pty(launched.pty_master.get(), options.rows, options.columns);
-        }
     }
     int exit_code = TRY(crun.wait());
     if (exit_code != 0 || (options.tty && !launched.pty_master)) {
