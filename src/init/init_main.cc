@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,11 +15,11 @@
 #include "base/log.h"
 #include "base/reaper.h"
 #include "cli/entry.h"
-#include "init/boot_media.h"
 #include "init/boot_options.h"
 #include "init/console.h"
 #include "init/early_mounts.h"
 #include "init/kernel_modules.h"
+#include "init/pending_boot.h"
 #include "init/state_disk.h"
 #include "init/supervisor.h"
 #include "init/switch_root.h"
@@ -58,6 +59,7 @@ class Timeline {
 
 struct BootState {
     init::BootOptions options;
+    std::unique_ptr<init::PendingBoot> pending;
     bool failed = false;
 };
 
@@ -85,8 +87,8 @@ ErrorOr<void> boot(BootState& state, Timeline& timeline) {
     for (const auto& key : state.options.unknown_keys)
         console_line("warning: ignoring bad kernel command line value " + key);
 
-    // The boot modules load on a thread while init goes on: the state disk and the boot medium
-    // are taken as soon as their drivers bring them, while the other drivers still probe.
+    // The boot modules load on a thread while init goes on: the state disk is taken as soon
+    // as its driver brings it, and the engine starts while the other drivers still probe.
     log::debug("loading kernel modules");
     auto modules =
         init::ModuleLoader::start(std::string(init::kModuleList), init::ModuleStage::boot);
@@ -95,25 +97,9 @@ ErrorOr<void> boot(BootState& state, Timeline& timeline) {
         report_modules(init::load_module_list(std::string(init::kModuleList)));
         timeline.add("modules loaded");
     }
-    int modules_done_fd = modules ? (*modules)->done_fd() : -1;
-    bool modules_reported = !modules;
-    // A disk can show up before the module of its file system is in: wait for that module
-    // (or the end of the loading) unless the kernel knows the type already.
-    auto wait_for_file_system = [&](const std::string& type, const std::string& module) {
-        if (modules_reported)
-            return;
-        auto known = fs::read_file("/proc/filesystems");
-        if (known && known->find("\t" + type + "\n") != std::string::npos)
-            return;
-        (*modules)->wait_for_module(module);
-    };
-    auto finish_modules = [&] {
-        if (modules_reported)
-            return;
-        modules_reported = true;
-        report_modules((*modules)->wait());
-        timeline.add((*modules)->finished_seconds(), "modules loaded");
-    };
+    state.pending = std::make_unique<init::PendingBoot>(modules ? std::move(*modules) : nullptr);
+    init::PendingBoot& pending = *state.pending;
+    int modules_done_fd = pending.modules_done_fd();
 
     if (init::running_from_initramfs()) {
         log::debug("making / a bind mount of the initramfs");
@@ -146,7 +132,7 @@ ErrorOr<void> boot(BootState& state, Timeline& timeline) {
         } else {
             if ((*device)->formatted_now)
                 console_line("formatted " + (*device)->path + " as RANCHER_STATE");
-            wait_for_file_system(state.options.state_fstype, state.options.state_fstype);
+            pending.wait_for_file_system(state.options.state_fstype, state.options.state_fstype);
             auto mounted = init::mount_state(**device, state.options);
             if (mounted) {
                 console_line("state disk " + (*device)->path + " mounted on " +
@@ -167,18 +153,10 @@ ErrorOr<void> boot(BootState& state, Timeline& timeline) {
         (void)fs::mkdir_p(directory);
     timeline.open_file();
 
-    // The boot medium carries the system images.
-    wait_for_file_system("iso9660", "isofs");
-    auto media = init::mount_boot_media(10, modules_done_fd);
-    if (!media)
-        console_line("warning: boot medium: " + media.error().message());
-    else if (!*media)
-        console_line("warning: no boot medium (label " + std::string(init::kBootMediaLabel) +
-                     "): no system images to load");
-    else
-        timeline.add("boot medium mounted");
-    // Containers need overlay, the supervisor the power button.
-    finish_modules();
+    // The boot medium carries the system images: the engine waits for it only to load them.
+    pending.start_media_mount(10);
+    // Containers need overlay (and the engine's copy of crun is on one).
+    pending.wait_for_file_system("overlay", "overlay");
     return {};
 }
 
@@ -209,6 +187,9 @@ int run_init() {
     BootState state;
     auto booted = boot(state, timeline);
     init::Supervisor& pid1 = **supervisor;
+    // The power button's driver is in the boot stage, which may still be loading.
+    if (state.pending && state.pending->modules_done_fd() >= 0)
+        pid1.open_power_buttons_after(state.pending->modules_done_fd());
     pid1.set_shutdown_timeout([booted_with = state.options.shutdown_timeout_seconds] {
         return init::configured_shutdown_timeout(booted_with);
     });
@@ -229,7 +210,7 @@ int run_init() {
         pid1.keep_running("recovery shell", init::start_console_shell);
         pid1.run();
     }
-    init::start_system(pid1, state.options);
+    init::start_system(pid1, state.options, std::move(state.pending));
     pid1.run();
 }
 

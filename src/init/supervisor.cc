@@ -169,12 +169,19 @@ void Supervisor::handle_signals() {
     }
 }
 
+void Supervisor::open_power_buttons_after(int ready_fd) {
+    (void)watch(ready_fd, [this, ready_fd] {
+        unwatch(ready_fd);
+        open_power_buttons();
+    });
+}
+
 void Supervisor::open_power_buttons() {
     auto entries = fs::list_dir("/sys/class/input");
     if (!entries)
         return;
     for (const auto& entry : *entries) {
-        if (!entry.starts_with("event"))
+        if (!entry.starts_with("event") || power_button_names_.count(entry))
             continue;
         auto name = fs::read_file("/sys/class/input/" + entry + "/device/name");
         if (!name || !name->starts_with("Power Button"))
@@ -186,6 +193,7 @@ void Supervisor::open_power_buttons() {
         if (!watch(button, [this, button] { handle_power_button(button); }))
             continue;
         power_buttons_.push_back(std::move(*fd));
+        power_button_names_.insert(entry);
     }
 }
 

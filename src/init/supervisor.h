@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,9 @@ class Supervisor {
         engine_stopper_ = std::move(stop);
     }
     void add_probe(ReadinessProbe probe) { probes_.push_back(std::move(probe)); }
+    // Looks for power buttons again once `ready_fd` is readable (the end of a module stage
+    // that loads their driver): those seen when run() began are kept.
+    void open_power_buttons_after(int ready_fd);
     // rancher.shutdown_timeout, asked for when the shutdown begins (the configuration may have
     // changed since boot).
     void set_shutdown_timeout(std::function<int()> seconds) {
@@ -81,7 +85,8 @@ class Supervisor {
     UniqueFd probe_timer_;
     UniqueFd restart_timer_;
     std::vector<UniqueFd> power_buttons_;
-    std::list<Kept> kept_;  // stable addresses: watch handlers refer to them
+    std::set<std::string> power_button_names_;  // their /sys/class/input names
+    std::list<Kept> kept_;                      // stable addresses: watch handlers refer to them
     std::map<int, std::function<void()>> watches_;
     std::vector<ReadinessProbe> probes_;
     std::function<void(int)> engine_stopper_;

@@ -22,6 +22,7 @@
 #include "init/boot_media.h"
 #include "init/console.h"
 #include "init/kernel_modules.h"
+#include "init/pending_boot.h"
 #include "init/service_engine.h"
 #include "init/system_services.h"
 
@@ -65,9 +66,10 @@ void arm_timer(int fd, int64_t ns) {
 // which is right for a daemon restart but not for a poweroff.
 class SystemEngine {
   public:
-    static ErrorOr<SystemEngine*> create(Supervisor& supervisor, const BootOptions& options) {
+    static ErrorOr<SystemEngine*> create(Supervisor& supervisor, const BootOptions& options,
+                                         std::unique_ptr<PendingBoot> pending) {
         // Never freed: PID 1 never exits, and threads the shutdown gives up on may still use it.
-        auto* system = new SystemEngine(supervisor, options);
+        auto* system = new SystemEngine(supervisor, options, std::move(pending));
         int timer = ::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
         if (timer < 0)
             return Error::from_errno("timerfd_create", "system engine restart", errno);
@@ -152,8 +154,8 @@ class SystemEngine {
     }
 
   private:
-    SystemEngine(Supervisor& supervisor, BootOptions options)
-        : supervisor_(supervisor), options_(std::move(options)) {}
+    SystemEngine(Supervisor& supervisor, BootOptions options, std::unique_ptr<PendingBoot> pending)
+        : supervisor_(supervisor), options_(std::move(options)), pending_(std::move(pending)) {}
 
     ErrorOr<void> start_daemon() {
         UniqueFd stop_fd(::eventfd(0, EFD_CLOEXEC));
@@ -198,10 +200,16 @@ class SystemEngine {
                 engine_ = &engine;
             }
             (void)boot_timeline::record("engine ready");
-            std::string images = std::string(kBootMediaMount) + "/" + std::string(kImagesDirectory);
-            for (const auto& problem : load_system_images(store, images))
-                console_line("warning: system images: " + problem);
+            // The engine started while init's last drivers probed and the boot medium was
+            // being mounted: the system images need the medium, the services the drivers.
+            if (auto media = pending_ ? pending_->wait_for_media() : std::nullopt) {
+                std::string images = *media + "/" + std::string(kImagesDirectory);
+                for (const auto& problem : load_system_images(store, images))
+                    console_line("warning: system images: " + problem);
+            }
             (void)boot_timeline::record("system images loaded");
+            if (pending_)
+                pending_->wait_for_modules();
             if (later_modules_.joinable())
                 later_modules_.join();
             // A second bring-up in one boot (the daemon was restarted) finds the marker.
@@ -270,6 +278,7 @@ class SystemEngine {
 
     Supervisor& supervisor_;
     BootOptions options_;
+    std::unique_ptr<PendingBoot> pending_;  // null: nothing was left pending
     std::thread daemon_;
     std::thread later_modules_;
     UniqueFd stop_fd_;  // readable: the daemon stops
@@ -301,13 +310,14 @@ InsecureRegistries configured_insecure_registries(const config::LayerPaths& path
     return result;
 }
 
-void start_system(Supervisor& supervisor, const BootOptions& options) {
+void start_system(Supervisor& supervisor, const BootOptions& options,
+                  std::unique_ptr<PendingBoot> pending) {
     supervisor.add_probe({"sshd ready", [] { return tcp_port_listening(22); }});
     supervisor.add_probe(
         {"docker ready", [] { return unix_socket_accepts("/var/run/docker.sock"); }});
     if (autologin_on_serial(options))
         supervisor.keep_running("console shell", start_console_shell);
-    auto system = SystemEngine::create(supervisor, options);
+    auto system = SystemEngine::create(supervisor, options, std::move(pending));
     if (!system) {
         console_line("cannot run the system engine: " + system.error().message());
         if (!autologin_on_serial(options))

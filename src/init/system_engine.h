@@ -4,11 +4,13 @@
 // boot timeline.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "config/layers.h"
 #include "init/boot_options.h"
+#include "init/pending_boot.h"
 #include "init/supervisor.h"
 
 namespace corral::init {
@@ -19,8 +21,11 @@ inline constexpr const char* kSystemEngineSocket = "/var/run/system-docker.sock"
 // Starts the system engine (which brings up the system services once its API answers), hands
 // `supervisor` the way to stop it at shutdown, keeps the rancher.autologin console shell
 // running, and registers the readiness probes (sshd, user engine). When the engine cannot run,
-// the console gets a recovery shell so the machine stays usable.
-void start_system(Supervisor& supervisor, const BootOptions& options);
+// the console gets a recovery shell so the machine stays usable. `pending`: what init left
+// running (the last boot modules, the boot medium's mount), waited for before the images are
+// loaded and the services brought up; null when nothing is pending.
+void start_system(Supervisor& supervisor, const BootOptions& options,
+                  std::unique_ptr<PendingBoot> pending);
 
 struct InsecureRegistries {
     std::vector<std::string> entries;   // the valid ones, in the configuration's order

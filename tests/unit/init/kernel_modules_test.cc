@@ -5,8 +5,10 @@
 #include <sys/utsname.h>
 
 #include <algorithm>
+#include <thread>
 
 #include "base/fs.h"
+#include "init/pending_boot.h"
 
 namespace corral::init {
 namespace {
@@ -171,6 +173,53 @@ TEST(ModuleLoader, SignalsDoneAndReportsEveryModule) {
     // a and b fail in the kernel, `missing` is not in modules.dep.
     ASSERT_EQ(report->failed.size(), 3u);
     EXPECT_GT((*loader)->finished_seconds(), 0.0);
+}
+
+}  // namespace
+}  // namespace corral::init
+
+namespace corral::init {
+namespace {
+
+// What init leaves pending: the module stage is waited for (and reported) once whoever asks
+// first, from any thread; a boot without a CORRALOS medium ends the mount with nullopt.
+TEST(PendingBoot, WaitsForTheModulesOnceAndForAMediumThatIsNotThere) {
+    auto dir = fs::TempDir::create("/tmp", "corral-pending");
+    ASSERT_TRUE(dir);
+    utsname names{};
+    ASSERT_EQ(::uname(&names), 0);
+    std::string release_dir = dir->path() + "/lib/modules/" + names.release;
+    ASSERT_TRUE(fs::mkdir_p(release_dir + "/kernel"));
+    ASSERT_TRUE(fs::write_file_atomic(release_dir + "/modules.dep", "kernel/a.ko:\n"));
+    ASSERT_TRUE(fs::write_file_atomic(release_dir + "/kernel/a.ko", "not a module"));
+    std::string list = dir->path() + "/modules";
+    ASSERT_TRUE(fs::write_file_atomic(list, "a\n"));
+    auto loader = ModuleLoader::start(list, ModuleStage::boot, dir->path() + "/lib/modules");
+    ASSERT_TRUE(loader) << loader.error().message();
+    std::string timeline = dir->path() + "/boot-timeline";
+    PendingBoot pending(std::move(*loader), timeline);
+    EXPECT_GE(pending.modules_done_fd(), 0);
+    // A file system the kernel knows needs no module: no wait.
+    pending.wait_for_file_system("proc", "no_such_module");
+    pending.start_media_mount(0);
+    std::thread other([&] { pending.wait_for_modules(); });
+    pending.wait_for_modules();
+    other.join();
+    EXPECT_EQ(pending.wait_for_media(), std::nullopt);
+    EXPECT_EQ(pending.wait_for_media(), std::nullopt);
+    auto recorded = fs::read_file(timeline);
+    ASSERT_TRUE(recorded) << recorded.error().message();
+    EXPECT_NE(recorded->find(" modules loaded\n"), std::string::npos) << *recorded;
+    EXPECT_EQ(recorded->find("modules loaded"), recorded->rfind("modules loaded")) << *recorded;
+    EXPECT_EQ(recorded->find("boot medium"), std::string::npos) << *recorded;
+}
+
+TEST(PendingBoot, WithoutALoaderNothingIsWaitedFor) {
+    PendingBoot pending(nullptr, "/nonexistent/boot-timeline");
+    EXPECT_EQ(pending.modules_done_fd(), -1);
+    pending.wait_for_file_system("no_such_fs", "no_such_module");
+    pending.wait_for_modules();
+    EXPECT_EQ(pending.wait_for_media(), std::nullopt);
 }
 
 }  // namespace
