@@ -1,6 +1,6 @@
 // Fuzzes what init reads from disks and the initrd before anything else runs: file-system
 // superblocks of every block device (a hostile disk may be attached), modules.dep and the
-// module list.
+// module list; and the mount table it parses.
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -9,6 +9,7 @@
 
 #include "init/block_devices.h"
 #include "init/kernel_modules.h"
+#include "init/mount_table.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)corral::init::identify_file_system(std::span<const uint8_t>(data, size));
@@ -20,5 +21,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         (void)index->load_order(stages.later);
     }
     (void)corral::init::module_name(text);
+    (void)corral::init::parse_mount_table(text);
     return 0;
 }

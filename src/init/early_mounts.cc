@@ -2,10 +2,11 @@
 
 #include <sys/mount.h>
 
-#include <sstream>
+#include <algorithm>
 
 #include "base/fs.h"
 #include "base/sys.h"
+#include "init/mount_table.h"
 
 namespace corral::init {
 
@@ -32,21 +33,11 @@ std::span<const MountEntry> early_mounts() {
 }
 
 bool is_mount_point(const std::string& path) {
-    auto info = fs::read_file("/proc/self/mountinfo");
-    if (!info)
+    auto table = read_mount_table();
+    if (!table)
         return false;
-    std::istringstream lines(*info);
-    std::string line;
-    while (std::getline(lines, line)) {
-        // "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw": field 5 is the
-        // mount point.
-        std::istringstream fields(line);
-        std::string id, parent, device, root, mount_point;
-        fields >> id >> parent >> device >> root >> mount_point;
-        if (mount_point == path)
-            return true;
-    }
-    return false;
+    return std::any_of(table->begin(), table->end(),
+                       [&](const MountInfo& entry) { return entry.mount_point == path; });
 }
 
 ErrorOr<void> apply_mounts(std::span<const MountEntry> entries) {

@@ -11,7 +11,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -20,6 +19,7 @@
 #include "base/reaper.h"
 #include "base/sys.h"
 #include "init/console.h"
+#include "init/mount_table.h"
 
 namespace corral::init {
 
@@ -77,31 +77,13 @@ std::optional<PowerAction> power_action_for_program(std::string_view program) {
 
 namespace {
 
-struct MountPoint {
-    std::string path;
-    std::string source;  // a device path for disks ("/dev/vda"), a name for the rest
-};
-
-std::vector<MountPoint> mount_points_deepest_first() {
-    std::vector<MountPoint> points;
-    auto info = fs::read_file("/proc/self/mountinfo");
-    if (!info)
-        return points;
-    std::istringstream lines(*info);
-    std::string line;
-    while (std::getline(lines, line)) {
-        std::istringstream fields(line);
-        MountPoint point;
-        std::string id, parent, device, root, field;
-        fields >> id >> parent >> device >> root >> point.path;
-        // Optional fields, then " - <type> <source> <options>".
-        while (fields >> field && field != "-") {
-        }
-        fields >> field >> point.source;
-        points.push_back(std::move(point));
-    }
-    std::reverse(points.begin(), points.end());
-    return points;
+// The kernel lists a mount after its parent: reversed, children come first.
+std::vector<MountInfo> mount_points_deepest_first() {
+    auto table = read_mount_table();
+    if (!table)
+        return {};
+    std::reverse(table->begin(), table->end());
+    return std::move(*table);
 }
 
 }  // namespace
@@ -156,14 +138,15 @@ void shut_down(const ShutdownPlan& plan) {
     // Unmount deepest first; what stays busy is made read-only so the disk is clean.
     // A disk left read-write is said on the console (the other file systems are in memory).
     for (const auto& point : mount_points_deepest_first()) {
-        if (point.path == "/")
+        if (point.mount_point == "/")
             continue;
-        if (::umount2(point.path.c_str(), 0) == 0)
+        if (::umount2(point.mount_point.c_str(), 0) == 0)
             continue;
         int busy = errno;
-        if (::mount(nullptr, point.path.c_str(), nullptr, MS_REMOUNT | MS_RDONLY, nullptr) < 0 &&
+        if (::mount(nullptr, point.mount_point.c_str(), nullptr, MS_REMOUNT | MS_RDONLY, nullptr) <
+                0 &&
             point.source.starts_with("/dev/"))
-            console_line("warning: " + point.source + " on " + point.path +
+            console_line("warning: " + point.source + " on " + point.mount_point +
                          " stays mounted read-write (unmount: " + std::strerror(busy) +
                          "; read-only: " + std::strerror(errno) + "): the next boot recovers it");
     }

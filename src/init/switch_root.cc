@@ -4,33 +4,20 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
-#include <sstream>
-
 #include "base/fs.h"
 #include "base/sys.h"
+#include "init/mount_table.h"
 
 namespace corral::init {
 
 bool running_from_initramfs() {
-    auto mounts = fs::read_file("/proc/self/mountinfo");
-    if (!mounts)
+    auto table = read_mount_table();
+    if (!table)
         return false;
-    std::istringstream lines(*mounts);
-    std::string line;
-    while (std::getline(lines, line)) {
-        std::istringstream fields(line);
-        std::string id, parent, device, root, mount_point;
-        fields >> id >> parent >> device >> root >> mount_point;
-        if (mount_point != "/")
-            continue;
-        auto separator = line.find(" - ");
-        if (separator == std::string::npos)
-            return false;
-        std::istringstream tail(line.substr(separator + 3));
-        std::string type, source;
-        tail >> type >> source;
+    for (const auto& entry : *table) {
         // The initramfs is "rootfs" (ramfs or tmpfs) and is the first mount of the namespace.
-        return source == "rootfs" || type == "rootfs";
+        if (entry.mount_point == "/")
+            return entry.source == "rootfs" || entry.type == "rootfs";
     }
     return false;
 }
