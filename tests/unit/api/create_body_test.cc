@@ -264,6 +264,42 @@ TEST(ParseSize, BinaryUnits) {
     EXPECT_TRUE(parse_size("99999999999999999999t", "x").is_error());
 }
 
+TEST(CreateBody, ConsoleSizeOfACliOnATerminal) {
+    // docker 28 under a 33x101 pty (`docker run -t busybox stty size`) sends its size.
+    auto request = parse_create_body(data_file("create_tty_console_cli28.json"), "").value();
+    EXPECT_TRUE(request.config.tty);
+    EXPECT_EQ(request.host_config.console_size, (engine::ConsoleSize{33, 101}));
+    // Without a terminal it sends [0, 0]: no size.
+    auto plain = parse_create_body(data_file("create_tty_cli28.json"), "").value();
+    EXPECT_EQ(plain.host_config.console_size, (engine::ConsoleSize{0, 0}));
+    EXPECT_FALSE(plain.host_config.console_size.given());
+}
+
+TEST(CreateBody, ConsoleSizeNullOrAbsentIsZero) {
+    for (const char* host : {R"({"ConsoleSize":null})", R"({})", "null"}) {
+        auto request =
+            parse_create_body(std::string(R"({"Image":"x","HostConfig":)") + host + "}", "");
+        ASSERT_FALSE(request.is_error()) << host << ": " << request.error().message();
+        EXPECT_EQ(request->host_config.console_size, (engine::ConsoleSize{0, 0})) << host;
+    }
+    auto edge =
+        parse_create_body(R"({"Image":"x","HostConfig":{"ConsoleSize":[65535,1]}})", "").value();
+    EXPECT_EQ(edge.host_config.console_size, (engine::ConsoleSize{65535, 1}));
+}
+
+TEST(CreateBody, ConsoleSizeOfTheWrongShapeNamesTheField) {
+    for (const char* value :
+         {"[33]", "[]", "[33,101,1]", R"("33x101")", "33", R"({"h":33})", "[-1,80]", "[33,-1]",
+          "[1.5,80]", R"(["33","101"])", "[65536,80]", "[33,null]", "[true,80]", "[[33],80]"}) {
+        auto request = parse_create_body(
+            std::string(R"({"Image":"x","HostConfig":{"ConsoleSize":)") + value + "}}", "");
+        ASSERT_TRUE(request.is_error()) << value;
+        EXPECT_EQ(request.error().kind(), ErrorKind::invalid_argument) << value;
+        EXPECT_NE(request.error().message().find("HostConfig.ConsoleSize"), std::string::npos)
+            << value << ": " << request.error().message();
+    }
+}
+
 TEST(ExecBody, CapturedBodiesParse) {
     for (const char* client : {"cli28", "cli20"}) {
         auto tty = parse_exec_body(data_file(std::string("exec_tty_") + client + ".json")).value();
