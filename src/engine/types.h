@@ -194,6 +194,7 @@ struct ExecConfig {
     bool attach_stderr = true;
     bool privileged = false;
     std::string detach_keys;
+    ConsoleSize console_size{};  // tty only; the start's, when given, wins
 };
 
 // An exec instance, as `docker exec inspect` shows it.

@@ -319,6 +319,25 @@ TEST(ExecBody, CapturedBodiesParse) {
     }
 }
 
+TEST(ExecBody, ConsoleSize) {
+    // docker 28 at API 1.42 under a 33x101 pty (`docker exec -t ctr stty size`).
+    auto sized =
+        parse_exec_body(R"({"User":"","Privileged":false,"Tty":true,"ConsoleSize":[33,101],)"
+                        R"("AttachStdin":false,"AttachStderr":true,"AttachStdout":true,)"
+                        R"("Detach":false,"DetachKeys":"","Env":null,"WorkingDir":"",)"
+                        R"("Cmd":["stty","size"]})")
+            .value();
+    EXPECT_EQ(sized.console_size, (engine::ConsoleSize{33, 101}));
+    auto unsized = parse_exec_body(R"({"Cmd":["sh"],"ConsoleSize":null})").value();
+    EXPECT_EQ(unsized.console_size, (engine::ConsoleSize{0, 0}));
+    for (const char* value : {"[33]", "[33,101,1]", "[-1,80]", R"("33x101")", "[70000,1]"}) {
+        auto bad = parse_exec_body(std::string(R"({"Cmd":["sh"],"ConsoleSize":)") + value + "}");
+        ASSERT_TRUE(bad.is_error()) << value;
+        EXPECT_NE(bad.error().message().find("ConsoleSize"), std::string::npos)
+            << bad.error().message();
+    }
+}
+
 TEST(ExecBody, RequiresCommand) {
     auto result = parse_exec_body(R"({"Cmd":[]})");
     ASSERT_TRUE(result.is_error());
@@ -331,6 +350,19 @@ TEST(ExecStartBody, Parses) {
     EXPECT_FALSE(options.detach);
     EXPECT_FALSE(parse_exec_start_body("").is_error());
     EXPECT_TRUE(parse_exec_start_body(R"({"Bogus":1})").is_error());
+}
+
+TEST(ExecStartBody, ConsoleSize) {
+    auto sized =
+        parse_exec_start_body(R"({"Detach":false,"Tty":true,"ConsoleSize":[33,101]})").value();
+    EXPECT_EQ(sized.console_size, (engine::ConsoleSize{33, 101}));
+    EXPECT_FALSE(parse_exec_start_body(R"({"Tty":true})").value().console_size.given());
+    EXPECT_FALSE(
+        parse_exec_start_body(R"({"Tty":true,"ConsoleSize":null})").value().console_size.given());
+    auto bad = parse_exec_start_body(R"({"Tty":true,"ConsoleSize":[33]})");
+    ASSERT_TRUE(bad.is_error());
+    EXPECT_NE(bad.error().message().find("ConsoleSize"), std::string::npos)
+        << bad.error().message();
 }
 
 }  // namespace
