@@ -113,8 +113,8 @@ ErrorOr<engine::ExecConfig> parse_exec_body(std::string_view body) {
         return Error::invalid("the working directory '" + config.working_dir +
                               "' is invalid, it needs to be an absolute path");
     config.cmd = TRY(fields.strings("Cmd"));
-    fields.ignore("Detach");       // decided again at start
-    fields.ignore("ConsoleSize");  // the client resizes after start
+    fields.ignore("Detach");  // decided again at start
+    config.console_size = TRY(parse_console_size(fields, "ConsoleSize"));
     TRY(fields.finish());
     if (config.cmd.empty())
         return Error::invalid("No exec command specified");
@@ -127,7 +127,7 @@ ErrorOr<engine::ExecStartOptions> parse_exec_start_body(std::string_view body) {
     engine::ExecStartOptions options;
     options.detach = TRY(fields.boolean("Detach"));
     options.tty = TRY(fields.boolean("Tty"));
-    fields.ignore("ConsoleSize");
+    options.console_size = TRY(parse_console_size(fields, "ConsoleSize"));
     TRY(fields.finish());
     return options;
 }

@@ -226,6 +226,26 @@ ErrorOr<uint64_t> parse_size(std::string_view text, std::string_view field) {
     return value << shift;
 }
 
+ErrorOr<engine::ConsoleSize> parse_console_size(Fields& fields, std::string_view key) {
+    const auto* value = fields.take(key);
+    if (!value)
+        return engine::ConsoleSize{};
+    auto invalid = [&] {
+        return Error::invalid("invalid value for " + fields.field_path(key) +
+                              ": expected [height, width], two integers from 0 to 65535");
+    };
+    if (!value->is_array() || value->size() != 2)
+        return invalid();
+    unsigned short sides[2] = {0, 0};
+    for (size_t i = 0; i < 2; ++i) {
+        const auto& side = (*value)[i];
+        if (!side.is_number_unsigned() || side.get<uint64_t>() > 65535)
+            return invalid();
+        sides[i] = static_cast<unsigned short>(side.get<uint64_t>());
+    }
+    return engine::ConsoleSize{sides[0], sides[1]};
+}
+
 ErrorOr<engine::MountSpec> parse_bind(std::string_view bind) {
     // src:dst[:options]; a source without "/" is a volume name.
     std::vector<std::string> parts;
@@ -345,10 +365,10 @@ ErrorOr<void> parse_host_config(Fields& fields, engine::HostConfig& host) {
     host.group_add = TRY(fields.strings("GroupAdd"));
     host.shm_size = TRY(fields.integer("ShmSize", 0));
     host.init = TRY(fields.optional_boolean("Init")).value_or(false);
+    host.console_size = TRY(parse_console_size(fields, "ConsoleSize"));
 
     // Set by the client for itself, or sent with their zero value by the stock CLIs.
     fields.ignore("ContainerIDFile");
-    fields.ignore("ConsoleSize");
     fields.ignore("MemorySwappiness");  // -1 by default; cgroup v2 has no swappiness knob
     TRY(fields.unsupported("Runtime", {"runc", "crun"}));
     TRY(fields.unsupported("Isolation", {"default"}));

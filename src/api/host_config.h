@@ -10,6 +10,9 @@
 namespace corral::api {
 
 ErrorOr<void> parse_host_config(Fields& fields, engine::HostConfig& host);
+// Docker's ConsoleSize (HostConfig's, exec create's, exec start's): [height, width], each an
+// integer from 0 to 65535 (a pty's size is 16 bits a side); null or absent is [0, 0].
+ErrorOr<engine::ConsoleSize> parse_console_size(Fields& fields, std::string_view key);
 // Endpoint settings are accepted only empty, for the container's own network mode.
 ErrorOr<void> parse_networking_config(Fields& fields, const std::string& network_mode);
 // Cross-field rules docker enforces at create time.

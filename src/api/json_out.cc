@@ -130,6 +130,7 @@ json host_config_json(const engine::HostConfig& host) {
         {"ShmSize", host.shm_size ? host.shm_size : int64_t{64} << 20},
         {"Sysctls", host.sysctls.empty() ? json(nullptr) : labels_json(host.sysctls)},
         {"Runtime", "crun"},
+        {"ConsoleSize", {host.console_size.height, host.console_size.width}},
         {"Isolation", ""},
         {"CpuShares", resources.cpu_shares},
         {"Memory", resources.memory},

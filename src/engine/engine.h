@@ -127,6 +127,7 @@ struct AttachOptions {
 struct ExecStartOptions {
     bool detach = false;
     bool tty = false;
+    ConsoleSize console_size{};  // when given, instead of the one of exec create
 };
 
 struct TopResult {

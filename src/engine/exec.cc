@@ -177,6 +177,15 @@ ErrorOr<void> EngineImpl::exec_start(const std::string& exec_id, ExecStartOption
         request.working_dir =
             config.working_dir.empty() ? container.config.working_dir : config.working_dir;
         request.tty = config.tty;
+        // The start's size wins over the create's, as in dockerd. crun exec (unlike crun run)
+        // sizes the pty from its own process just after the exec'd one started: a reader as
+        // quick as `stty size` can still miss it, but not the client's later resize.
+        auto console_size =
+            options.console_size.given() ? options.console_size : config.console_size;
+        if (config.tty && console_size.height && console_size.width) {
+            request.rows = console_size.height;
+            request.columns = console_size.width;
+        }
         request.privileged = config.privileged;
         request.container_host_config = container.host_config;
         request.container_user = container.config.user;

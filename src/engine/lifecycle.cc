@@ -275,6 +275,13 @@ ErrorOr<void> EngineImpl::start_operation(const std::shared_ptr<ContainerRecord>
     shim_options.container_dir = container_dir(id);
     shim_options.exec_root_dir = exec_root_dir(id);
     shim_options.tty = container.config.tty;
+    // The client's terminal size from create: crun gives it to the pty before the process
+    // runs, so a quick `stty size` does not read the 0 0 of a pty nobody sized yet.
+    const auto& console_size = container.host_config.console_size;
+    if (container.config.tty && console_size.height && console_size.width) {
+        shim_options.rows = console_size.height;
+        shim_options.columns = console_size.width;
+    }
     shim_options.open_stdin = container.config.open_stdin;
     shim_options.stdin_once = container.config.stdin_once;
     shim_options.log_config = container.host_config.log_config;

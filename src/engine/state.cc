@@ -152,6 +152,14 @@ class Reader {
         read(value, key, number);
         out = number;
     }
+    void read(const json& value, const char* key, ConsoleSize& out) {
+        if (!value.is_array() || value.size() != 2 || !value[0].is_number_unsigned() ||
+            !value[1].is_number_unsigned() || value[0].get<uint64_t>() > 65535 ||
+            value[1].get<uint64_t>() > 65535)
+            return fail(key, "[height, width]");
+        out.height = value[0].get<unsigned short>();
+        out.width = value[1].get<unsigned short>();
+    }
     void read(const json& value, const char* key, std::map<std::string, std::string>& out) {
         if (!value.is_object())
             return fail(key, "an object of strings");
@@ -259,7 +267,8 @@ std::string serialize_container(const Container& c) {
           {"dns_search", host.dns_search},
           {"group_add", host.group_add},
           {"shm_size", host.shm_size},
-          {"init", host.init}}},
+          {"init", host.init},
+          {"console_size", {host.console_size.height, host.console_size.width}}}},
         {"state",
          {{"status", static_cast<int>(c.state.status)},
           {"pid", c.state.pid},
@@ -385,6 +394,7 @@ ErrorOr<Container> parse_container(std::string_view text) {
     host.get("group_add", hc.group_add);
     host.get("shm_size", hc.shm_size);
     host.get("init", hc.init);
+    host.get("console_size", hc.console_size);
     top.absorb(host);
 
     Reader state = top.object("state");

@@ -57,6 +57,16 @@ struct Resources {
     int64_t pids_limit = 0;
 };
 
+// A pty's first size, docker's ConsoleSize ([height, width]); {0, 0} when the client gave
+// none. The client still resizes after the start; this size is the one a process that reads
+// its size at once (`stty size`) sees.
+struct ConsoleSize {
+    unsigned short height = 0;
+    unsigned short width = 0;
+    bool given() const { return height != 0 || width != 0; }
+    bool operator==(const ConsoleSize&) const = default;
+};
+
 // What the image and the user ask the process to be (docker's "Config").
 struct ContainerConfig {
     std::string image;  // as the user named it
@@ -106,6 +116,7 @@ struct HostConfig {
     std::vector<std::string> group_add;
     int64_t shm_size = 0;  // bytes; 64 MiB when 0
     bool init = false;
+    ConsoleSize console_size{};  // used at each start of a tty container
 };
 
 struct CreateRequest {
@@ -183,6 +194,7 @@ struct ExecConfig {
     bool attach_stderr = true;
     bool privileged = false;
     std::string detach_keys;
+    ConsoleSize console_size{};  // tty only; the start's, when given, wins
 };
 
 // An exec instance, as `docker exec inspect` shows it.

@@ -25,12 +25,19 @@ def survival(daemon_factory, image_archive, session_root):
            "echo long-start; i=0; while :; do i=$((i+1)); echo tick$i; sleep 0.5; done")
     docker("run", "-d", "--name", "while-down", image, "sh", "-c", "sleep 1; echo bye; exit 4")
     docker("create", "--name", "never-started", image, "true")
+    # A tty's first size, kept with the container and given to each start.
+    status, created = daemon.request_json(
+        "POST", "/containers/create?name=sized",
+        {"Image": image, "Cmd": ["stty", "size"], "Tty": True,
+         "HostConfig": {"ConsoleSize": [33, 101]}})
+    assert status == 201, created
     docker("run", "--name", "exited-before", image, "sh", "-c", "exit 9", check=False)
     wait_until(lambda: "tick2" in docker.out("logs", "long"), 10, what="long running")
     record["pids"] = {name: docker.inspect(name)["State"]["Pid"]
                       for name in ("short", "long", "while-down")}
     record["ids"] = {name: docker.inspect(name)["Id"]
-                     for name in ("short", "long", "while-down", "never-started", "exited-before")}
+                     for name in ("short", "long", "while-down", "never-started", "exited-before",
+                                  "sized")}
     old_pid = daemon.process.pid
     daemon.kill9()
     record["killed_at"] = time.monotonic()
@@ -72,6 +79,17 @@ def test_all_containers_still_known(survival):
     assert docker.inspect("never-started")["State"]["Status"] == "created"
     exited = docker.inspect("exited-before")["State"]
     assert exited["Status"] == "exited" and exited["ExitCode"] == 9
+
+
+def test_console_size_kept_across_restart(survival, engine):
+    docker = survival["docker"]
+    assert docker.inspect("sized")["HostConfig"]["ConsoleSize"] == [33, 101]
+    if engine == "dockerd":
+        return  # dockerd 20.10 keeps it but does not size a Linux container's pty from it
+    # Started with no client attached: no resize, the size is the kept one.
+    docker("start", "sized")
+    assert docker.out("wait", "sized", timeout=30) == "0"
+    assert docker.out("logs", "sized") == "33 101"
 
 
 def test_later_exit_observed_with_code(survival):

@@ -264,6 +264,42 @@ TEST(ParseSize, BinaryUnits) {
     EXPECT_TRUE(parse_size("99999999999999999999t", "x").is_error());
 }
 
+TEST(CreateBody, ConsoleSizeOfACliOnATerminal) {
+    // docker 28 under a 33x101 pty (`docker run -t busybox stty size`) sends its size.
+    auto request = parse_create_body(data_file("create_tty_console_cli28.json"), "").value();
+    EXPECT_TRUE(request.config.tty);
+    EXPECT_EQ(request.host_config.console_size, (engine::ConsoleSize{33, 101}));
+    // Without a terminal it sends [0, 0]: no size.
+    auto plain = parse_create_body(data_file("create_tty_cli28.json"), "").value();
+    EXPECT_EQ(plain.host_config.console_size, (engine::ConsoleSize{0, 0}));
+    EXPECT_FALSE(plain.host_config.console_size.given());
+}
+
+TEST(CreateBody, ConsoleSizeNullOrAbsentIsZero) {
+    for (const char* host : {R"({"ConsoleSize":null})", R"({})", "null"}) {
+        auto request =
+            parse_create_body(std::string(R"({"Image":"x","HostConfig":)") + host + "}", "");
+        ASSERT_FALSE(request.is_error()) << host << ": " << request.error().message();
+        EXPECT_EQ(request->host_config.console_size, (engine::ConsoleSize{0, 0})) << host;
+    }
+    auto edge =
+        parse_create_body(R"({"Image":"x","HostConfig":{"ConsoleSize":[65535,1]}})", "").value();
+    EXPECT_EQ(edge.host_config.console_size, (engine::ConsoleSize{65535, 1}));
+}
+
+TEST(CreateBody, ConsoleSizeOfTheWrongShapeNamesTheField) {
+    for (const char* value :
+         {"[33]", "[]", "[33,101,1]", R"("33x101")", "33", R"({"h":33})", "[-1,80]", "[33,-1]",
+          "[1.5,80]", R"(["33","101"])", "[65536,80]", "[33,null]", "[true,80]", "[[33],80]"}) {
+        auto request = parse_create_body(
+            std::string(R"({"Image":"x","HostConfig":{"ConsoleSize":)") + value + "}}", "");
+        ASSERT_TRUE(request.is_error()) << value;
+        EXPECT_EQ(request.error().kind(), ErrorKind::invalid_argument) << value;
+        EXPECT_NE(request.error().message().find("HostConfig.ConsoleSize"), std::string::npos)
+            << value << ": " << request.error().message();
+    }
+}
+
 TEST(ExecBody, CapturedBodiesParse) {
     for (const char* client : {"cli28", "cli20"}) {
         auto tty = parse_exec_body(data_file(std::string("exec_tty_") + client + ".json")).value();
@@ -283,6 +319,25 @@ TEST(ExecBody, CapturedBodiesParse) {
     }
 }
 
+TEST(ExecBody, ConsoleSize) {
+    // docker 28 at API 1.42 under a 33x101 pty (`docker exec -t ctr stty size`).
+    auto sized =
+        parse_exec_body(R"({"User":"","Privileged":false,"Tty":true,"ConsoleSize":[33,101],)"
+                        R"("AttachStdin":false,"AttachStderr":true,"AttachStdout":true,)"
+                        R"("Detach":false,"DetachKeys":"","Env":null,"WorkingDir":"",)"
+                        R"("Cmd":["stty","size"]})")
+            .value();
+    EXPECT_EQ(sized.console_size, (engine::ConsoleSize{33, 101}));
+    auto unsized = parse_exec_body(R"({"Cmd":["sh"],"ConsoleSize":null})").value();
+    EXPECT_EQ(unsized.console_size, (engine::ConsoleSize{0, 0}));
+    for (const char* value : {"[33]", "[33,101,1]", "[-1,80]", R"("33x101")", "[70000,1]"}) {
+        auto bad = parse_exec_body(std::string(R"({"Cmd":["sh"],"ConsoleSize":)") + value + "}");
+        ASSERT_TRUE(bad.is_error()) << value;
+        EXPECT_NE(bad.error().message().find("ConsoleSize"), std::string::npos)
+            << bad.error().message();
+    }
+}
+
 TEST(ExecBody, RequiresCommand) {
     auto result = parse_exec_body(R"({"Cmd":[]})");
     ASSERT_TRUE(result.is_error());
@@ -295,6 +350,19 @@ TEST(ExecStartBody, Parses) {
     EXPECT_FALSE(options.detach);
     EXPECT_FALSE(parse_exec_start_body("").is_error());
     EXPECT_TRUE(parse_exec_start_body(R"({"Bogus":1})").is_error());
+}
+
+TEST(ExecStartBody, ConsoleSize) {
+    auto sized =
+        parse_exec_start_body(R"({"Detach":false,"Tty":true,"ConsoleSize":[33,101]})").value();
+    EXPECT_EQ(sized.console_size, (engine::ConsoleSize{33, 101}));
+    EXPECT_FALSE(parse_exec_start_body(R"({"Tty":true})").value().console_size.given());
+    EXPECT_FALSE(
+        parse_exec_start_body(R"({"Tty":true,"ConsoleSize":null})").value().console_size.given());
+    auto bad = parse_exec_start_body(R"({"Tty":true,"ConsoleSize":[33]})");
+    ASSERT_TRUE(bad.is_error());
+    EXPECT_NE(bad.error().message().find("ConsoleSize"), std::string::npos)
+        << bad.error().message();
 }
 
 }  // namespace

@@ -87,6 +87,12 @@ TEST(ContainerInspect, DockerShape) {
     EXPECT_EQ(json["HostConfig"]["RestartPolicy"]["Name"], "on-failure");
     EXPECT_EQ(json["HostConfig"]["RestartPolicy"]["MaximumRetryCount"], 2);
     EXPECT_EQ(json["HostConfig"]["LogConfig"]["Type"], "json-file");
+    // As dockerd: [height, width], [0, 0] when the client gave none.
+    EXPECT_EQ(json["HostConfig"]["ConsoleSize"], nlohmann::json::array({0, 0}));
+    auto sized = sample_container();
+    sized.host_config.console_size = {33, 101};
+    EXPECT_EQ(container_inspect_json(sized)["HostConfig"]["ConsoleSize"],
+              nlohmann::json::array({33, 101}));
     EXPECT_EQ(json["LogPath"], "/var/lib/system-docker/containers/a/a-json.log");
     EXPECT_TRUE(json["NetworkSettings"]["Networks"].contains("bridge"));
 }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "base/fs.h"
 #include "engine/names.h"
 
@@ -40,6 +42,7 @@ Container sample() {
     c.host_config.log_config.max_size = 1 << 20;
     c.host_config.log_config.max_file = 3;
     c.host_config.sysctls = {{"net.ipv4.ip_forward", "1"}};
+    c.host_config.console_size = {33, 101};
     c.state.status = Status::exited;
     c.state.exit_code = 137;
     c.state.started_at_ns = 5;
@@ -69,6 +72,7 @@ TEST(State, RoundTrip) {
     EXPECT_TRUE(parsed->host_config.mounts.at(0).create_source);
     EXPECT_EQ(parsed->state.status, Status::exited);
     EXPECT_EQ(parsed->mounts.at(0).type, MountSpec::Type::volume);
+    EXPECT_EQ(parsed->host_config.console_size, (ConsoleSize{33, 101}));
 }
 
 TEST(State, RoundTripThroughDisk) {
@@ -98,6 +102,20 @@ TEST(State, RejectsBadRecords) {
     ASSERT_TRUE(parsed.is_error());
     EXPECT_NE(parsed.error().message().find("container.state.exit_code"), std::string::npos)
         << parsed.error().message();
+    for (const char* size : {"[33]", "[-1, 101]", "\"33x101\"", "[70000, 1]", "null"}) {
+        auto record = nlohmann::json::parse(text);
+        record["host_config"]["console_size"] = nlohmann::json::parse(size);
+        auto result = parse_container(record.dump());
+        ASSERT_TRUE(result.is_error()) << size;
+        EXPECT_NE(result.error().message().find("host_config.console_size"), std::string::npos)
+            << result.error().message();
+    }
+    // Records written before the field existed: no size.
+    auto old_record = nlohmann::json::parse(text);
+    ASSERT_EQ(old_record["host_config"].erase("console_size"), 1u);
+    auto old_parsed = parse_container(old_record.dump());
+    ASSERT_FALSE(old_parsed.is_error()) << old_parsed.error().message();
+    EXPECT_FALSE(old_parsed->host_config.console_size.given());
     auto bad_id = text;
     bad_id.replace(bad_id.find("\"id\": \"") + 7, 4, "zzzz");
     EXPECT_TRUE(parse_container(bad_id).is_error());
