@@ -13,9 +13,9 @@ std::string next_field(std::string_view line, size_t& at) {
     std::string field;
     while (at < line.size() && line[at] != ' ') {
         char c = line[at];
-        if (c == '\\' && at + 3 < line.size() && line[at + 1] >= '0' &&
-            line[at + 1] <= '3' && line[at + 2] >= '0' && line[at + 2] <= '7' &&
-            line[at + 3] >= '0' && line[at + 3] <= '7') {
+        if (c == '\\' && at + 3 < line.size() && line[at + 1] >= '0' && line[at + 1] <= '3' &&
+            line[at + 2] >= '0' && line[at + 2] <= '7' && line[at + 3] >= '0' &&
+            line[at + 3] <= '7') {
             field += static_cast<char>((line[at + 1] - '0') * 64 + (line[at + 2] - '0') * 8 +
                                        (line[at + 3] - '0'));
             at += 4;

@@ -22,7 +22,6 @@ struct MountInfo {
 std::vector<MountInfo> parse_mount_table(std::string_view text);
 
 // parse_mount_table of `path` (/proc/self/mountinfo: proc must be mounted).
-ErrorOr<std::vector<MountInfo>> read_mount_table(
-    const std::string& path = "/proc/self/mountinfo");
+ErrorOr<std::vector<MountInfo>> read_mount_table(const std::string& path = "/proc/self/mountinfo");
 
 }  // namespace corral::init

@@ -22,8 +22,7 @@ TEST(MountTable, FieldsOfEachLineInOrder) {
 }
 
 TEST(MountTable, OctalEscapesAreDecoded) {
-    auto table =
-        parse_mount_table("40 1 0:30 / /mnt/a\\040b\\134c rw - tmpfs my\\011src rw\n");
+    auto table = parse_mount_table("40 1 0:30 / /mnt/a\\040b\\134c rw - tmpfs my\\011src rw\n");
     ASSERT_EQ(table.size(), 1u);
     EXPECT_EQ(table[0].mount_point, "/mnt/a b\\c");
     EXPECT_EQ(table[0].source, "my\tsrc");
