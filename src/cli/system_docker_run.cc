@@ -16,6 +16,12 @@ std::string container_path(const std::string& id, std::string_view suffix) {
     return "/containers/" + url_encode(id) + std::string(suffix);
 }
 
+// The size of the terminal we run in (stdout's, else stdin's), as the docker CLI takes it.
+std::optional<TerminalSize> own_terminal_size() {
+    auto size = terminal_size(STDOUT_FILENO);
+    return size ? size : terminal_size(STDIN_FILENO);
+}
+
 // The terminal side of an attached session: raw mode for a TTY on our stdin, and the
 // daemon told our window size now and on every SIGWINCH.
 struct TerminalSession {
@@ -29,9 +35,7 @@ ErrorOr<TerminalSession> prepare_terminal(DockerApi& api, bool tty, bool interac
     if (!tty)
         return session;
     session.resize = [&api, resize_path] {
-        auto size = terminal_size(STDOUT_FILENO);
-        if (!size)
-            size = terminal_size(STDIN_FILENO);
+        auto size = own_terminal_size();
         if (!size)
             return;
         // A failed resize (container already gone) changes nothing the user can act on.
@@ -128,7 +132,11 @@ ErrorOr<int> run_attached(CommandContext& context, const AttachedRun& run) {
     return 0;
 }
 
-ErrorOr<std::string> create_container(CommandContext& context, const ContainerOptions& options) {
+ErrorOr<std::string> create_container(CommandContext& context, ContainerOptions options) {
+    if (options.tty && !options.console_size) {
+        if (auto size = own_terminal_size())
+            options.console_size = std::make_pair(size->rows, size->columns);
+    }
     Json body = TRY(build_create_body(options));
     std::string path = "/containers/create";
     if (!options.name.empty())
@@ -300,6 +308,11 @@ ErrorOr<int> command_exec(CommandContext& context, const Arguments& arguments) {
                  {"Env", env},
                  {"WorkingDir", workdir},
                  {"Cmd", std::vector<std::string>(rest.begin() + 1, rest.end())}};
+    // The exec's pty gets our size from its start (a resize comes only once it runs).
+    if (tty) {
+        if (auto size = own_terminal_size())
+            body["ConsoleSize"] = {size->rows, size->columns};
+    }
     auto* api = TRY(context.api());
     Json created = TRY(api->call_json("POST", container_path(container, "/exec"), body));
     std::string exec_id = created.value("Id", "");
@@ -307,6 +320,8 @@ ErrorOr<int> command_exec(CommandContext& context, const Arguments& arguments) {
         return Error::invalid("daemon did not return the exec Id");
     std::string exec_path = "/exec/" + url_encode(exec_id);
     Json start = {{"Detach", detach}, {"Tty", tty}};
+    if (body.contains("ConsoleSize"))
+        start["ConsoleSize"] = body["ConsoleSize"];
     if (detach) {
         TRY(api->call("POST", exec_path + "/start", start));
         return 0;

@@ -341,6 +341,8 @@ ErrorOr<nlohmann::ordered_json> build_create_body(const ContainerOptions& option
             devices.push_back(TRY(parse_device(device)));
         host["Devices"] = devices;
     }
+    if (options.tty && options.console_size)
+        host["ConsoleSize"] = {options.console_size->first, options.console_size->second};
     body["HostConfig"] = host;
     return body;
 }

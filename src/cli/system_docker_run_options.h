@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -24,6 +25,9 @@ struct ContainerOptions {
     bool privileged = false;
     bool read_only = false;
     bool sig_proxy = true;
+    // With tty: the pty's first size (rows, columns), sent as HostConfig.ConsoleSize so the
+    // container's process sees it from its start. The docker CLI sends its terminal's size.
+    std::optional<std::pair<unsigned, unsigned>> console_size;
     std::string name;
     std::vector<std::string> env;
     std::vector<std::string> volumes;

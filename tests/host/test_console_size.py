@@ -15,11 +15,14 @@ import pty
 import select
 import socket
 import struct
+import subprocess
 import termios
 import time
 import uuid
 
 import pytest
+
+from conftest import corral_bin
 
 ROWS, COLUMNS = 33, 101
 # busybox's `stty size` on a pty nobody sized (0 0): no size, only this on stderr (followed by
@@ -57,12 +60,13 @@ def read_to_end(fd: int, timeout: float) -> bytes:
         output += chunk
 
 
-def run_under_pty(docker, rows: int, columns: int, *args) -> list[str]:
-    """The lines the client printed on its terminal (each line went through two ttys: the
-    container's and the client's, which end it with \\r\\r\\n)."""
+def run_under_pty(client, rows: int, columns: int, *args) -> list[str]:
+    """The lines the client (the stock CLI's Docker, or a popen-like callable) printed on its
+    terminal (each line went through two ttys: the container's and the client's, which end it
+    with \\r\\r\\n)."""
     controller, terminal = sized_pty(rows, columns)
-    process = docker.popen(*args, stdin=terminal, stdout=terminal, stderr=terminal,
-                           close_fds=True)
+    popen = client.popen if hasattr(client, "popen") else client
+    process = popen(*args, stdin=terminal, stdout=terminal, stderr=terminal, close_fds=True)
     os.close(terminal)
     try:
         output = read_to_end(controller, 30)
@@ -169,3 +173,38 @@ def test_exec_console_size_of_create_and_of_start(daemon, docker, image, engine)
     assert exec_output(daemon, name, [ROWS, COLUMNS], [40, 120]) == b"40 120"
     assert exec_output(daemon, name, [ROWS, COLUMNS], [0, 0]) == b"33 101"
     assert exec_output(daemon, name, None, None).startswith(NO_SIZE.encode())
+
+
+def our_client(daemon):
+    """system-docker (CORRAL_BIN) against the session's engine, as a popen-like callable."""
+    client = os.environ.get("CORRAL_CLIENT", str(corral_bin() / "system-docker"))
+    environment = {key: value for key, value in os.environ.items() if key != "DOCKER_HOST"}
+    return lambda *args, **options: subprocess.Popen([client, "-H", daemon.host, *args],
+                                                     env=environment, **options)
+
+
+def test_our_client_sends_its_terminal_size(daemon, docker, image, engine):
+    """system-docker run -t / exec -t send the terminal's size as the docker CLI does (create's
+    HostConfig.ConsoleSize; the exec's create and start ConsoleSize)."""
+    if engine == "dockerd":
+        pytest.skip("dockerd 20.10 does not size a Linux container's pty from ConsoleSize")
+    client = our_client(daemon)
+    for _ in range(3):
+        lines = run_under_pty(client, ROWS, COLUMNS, "run", "--rm", "-t", image, "stty", "size")
+        assert lines[0] == f"{ROWS} {COLUMNS}", lines
+    name = unique("sized-by-client")
+    controller, terminal = sized_pty(ROWS, COLUMNS)
+    created = client("create", "-t", "--name", name, image, "sleep", "60", stdin=terminal,
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    os.close(terminal)
+    try:
+        assert created.wait(timeout=30) == 0, created.stderr.read()
+    finally:
+        os.close(controller)  # a closed controller would hang the terminal side up
+    shown = json.loads(docker.out("inspect", name))[0]["HostConfig"]["ConsoleSize"]
+    assert shown == [ROWS, COLUMNS], shown
+    docker("start", name)
+    # crun sizes an exec's pty just after the process started: the sleep lets it.
+    lines = run_under_pty(client, ROWS + 1, COLUMNS + 1, "exec", "-t", name, "sh", "-c",
+                          "sleep 0.3; stty size")
+    assert lines[0] == f"{ROWS + 1} {COLUMNS + 1}", lines

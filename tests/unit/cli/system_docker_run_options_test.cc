@@ -191,6 +191,18 @@ TEST(RunOptions, AttachedRunAndRestartPolicies) {
     EXPECT_EQ((*attached)["StdinOnce"], true);
     EXPECT_EQ((*attached)["Tty"], true);
     EXPECT_TRUE((*attached)["Cmd"].is_null());
+    EXPECT_FALSE((*attached)["HostConfig"].contains("ConsoleSize"));
+
+    // The terminal's size goes with a tty only, as [height, width].
+    auto options = parse({"-t", "busybox"});
+    options.console_size = std::make_pair(33u, 101u);
+    auto sized = build_create_body(options);
+    ASSERT_TRUE(sized);
+    EXPECT_EQ((*sized)["HostConfig"]["ConsoleSize"], nlohmann::ordered_json({33, 101}));
+    options.tty = false;
+    sized = build_create_body(options);
+    ASSERT_TRUE(sized);
+    EXPECT_FALSE((*sized)["HostConfig"].contains("ConsoleSize"));
 
     auto policy = build_create_body(parse({"--restart", "on-failure:5", "busybox"}));
     ASSERT_TRUE(policy);
