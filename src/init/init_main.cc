@@ -60,18 +60,7 @@ class Timeline {
 struct BootState {
     init::BootOptions options;
     std::unique_ptr<init::PendingBoot> pending;
-    bool failed = false;
 };
-
-void report_modules(const ErrorOr<init::ModuleLoadReport>& report) {
-    if (!report) {
-        console_line("warning: kernel modules: " + report.error().message());
-        return;
-    }
-    for (const auto& failure : report->failed)
-        console_line("warning: module " + failure);
-    log::debug("loaded " + std::to_string(report->loaded.size()) + " kernel modules");
-}
 
 // Steps 1-5 of the boot. Returns an error only for what leaves no usable system.
 ErrorOr<void> boot(BootState& state, Timeline& timeline) {
@@ -94,7 +83,7 @@ ErrorOr<void> boot(BootState& state, Timeline& timeline) {
         init::ModuleLoader::start(std::string(init::kModuleList), init::ModuleStage::boot);
     if (!modules) {
         console_line("warning: kernel modules on a thread: " + modules.error().message());
-        report_modules(init::load_module_list(std::string(init::kModuleList)));
+        init::report_modules(init::load_module_list(std::string(init::kModuleList)));
         timeline.add("modules loaded");
     }
     state.pending = std::make_unique<init::PendingBoot>(modules ? std::move(*modules) : nullptr);

@@ -8,6 +8,16 @@
 
 namespace corral::init {
 
+void report_modules(const ErrorOr<ModuleLoadReport>& report) {
+    if (!report) {
+        console_line("warning: kernel modules: " + report.error().message());
+        return;
+    }
+    for (const auto& failure : report->failed)
+        console_line("warning: module " + failure);
+    log::debug("loaded " + std::to_string(report->loaded.size()) + " kernel modules");
+}
+
 PendingBoot::PendingBoot(std::unique_ptr<ModuleLoader> modules, std::string timeline_path)
     : modules_(std::move(modules)), timeline_path_(std::move(timeline_path)) {}
 
@@ -30,13 +40,9 @@ void PendingBoot::wait_for_modules() {
         return;
     std::call_once(modules_reported_, [this] {
         const auto& report = modules_->wait();
-        if (!report) {
-            console_line("warning: kernel modules: " + report.error().message());
+        report_modules(report);
+        if (!report)
             return;
-        }
-        for (const auto& failure : report->failed)
-            console_line("warning: module " + failure);
-        log::debug("loaded " + std::to_string(report->loaded.size()) + " kernel modules");
         (void)boot_timeline::record_at(modules_->finished_seconds(), "modules loaded",
                                        timeline_path_);
     });

@@ -16,6 +16,9 @@
 
 namespace corral::init {
 
+// Puts a module stage's failures on the console (the count in the log).
+void report_modules(const ErrorOr<ModuleLoadReport>& report);
+
 class PendingBoot {
   public:
     // `modules`: the boot stage, still loading; null when it was loaded before (no thread).

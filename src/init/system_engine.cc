@@ -87,13 +87,9 @@ class SystemEngine {
         // the engine starts and checks its images; the services wait for them.
         system->later_modules_ = std::thread([] {
             auto report = load_module_list(std::string(kModuleList), ModuleStage::later);
-            if (!report) {
-                console_line("warning: kernel modules: " + report.error().message());
-                return;
-            }
-            for (const auto& failure : report->failed)
-                console_line("warning: module " + failure);
-            (void)boot_timeline::record("later modules loaded");
+            report_modules(report);
+            if (report)
+                (void)boot_timeline::record("later modules loaded");
         });
         return system;
     }

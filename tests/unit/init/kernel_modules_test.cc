@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <thread>
+#include <vector>
 
 #include "base/fs.h"
 #include "init/pending_boot.h"
@@ -146,19 +147,27 @@ namespace {
 
 // The loader's thread tries every module of the stage and then signals done_fd(): files that
 // are no modules fail with the kernel's (or the permission's) reason, and the report says so.
+// A module tree for this kernel under `root`/lib/modules: `dep` as modules.dep, each of
+// `files` (kernel/<name>.ko) a file that is no module, and the list `root`/modules.
+void fake_module_tree(const std::string& root, const std::string& dep,
+                      const std::vector<std::string>& files, const std::string& list) {
+    utsname names{};
+    ASSERT_EQ(::uname(&names), 0);
+    std::string release_dir = root + "/lib/modules/" + names.release;
+    ASSERT_TRUE(fs::mkdir_p(release_dir + "/kernel"));
+    ASSERT_TRUE(fs::write_file_atomic(release_dir + "/modules.dep", dep));
+    for (const auto& file : files)
+        ASSERT_TRUE(fs::write_file_atomic(release_dir + "/" + file, "not a module"));
+    ASSERT_TRUE(fs::write_file_atomic(root + "/modules", list));
+}
+
 TEST(ModuleLoader, SignalsDoneAndReportsEveryModule) {
     auto dir = fs::TempDir::create("/tmp", "corral-modules");
     ASSERT_TRUE(dir);
-    utsname names{};
-    ASSERT_EQ(::uname(&names), 0);
-    std::string release_dir = dir->path() + "/lib/modules/" + names.release;
-    ASSERT_TRUE(fs::mkdir_p(release_dir + "/kernel"));
-    ASSERT_TRUE(fs::write_file_atomic(release_dir + "/modules.dep",
-                                      "kernel/a.ko:\nkernel/b.ko: kernel/a.ko\n"));
-    ASSERT_TRUE(fs::write_file_atomic(release_dir + "/kernel/a.ko", "not a module"));
-    ASSERT_TRUE(fs::write_file_atomic(release_dir + "/kernel/b.ko", "not a module"));
+    fake_module_tree(dir->path(), "kernel/a.ko:\nkernel/b.ko: kernel/a.ko\n",
+                     {"kernel/a.ko", "kernel/b.ko"}, "b\nmissing\n[later]\na\n");
+    ASSERT_FALSE(::testing::Test::HasFatalFailure());
     std::string list = dir->path() + "/modules";
-    ASSERT_TRUE(fs::write_file_atomic(list, "b\nmissing\n[later]\na\n"));
 
     auto loader = ModuleLoader::start(list, ModuleStage::boot, dir->path() + "/lib/modules");
     ASSERT_TRUE(loader) << loader.error().message();
@@ -175,25 +184,14 @@ TEST(ModuleLoader, SignalsDoneAndReportsEveryModule) {
     EXPECT_GT((*loader)->finished_seconds(), 0.0);
 }
 
-}  // namespace
-}  // namespace corral::init
-
-namespace corral::init {
-namespace {
-
 // What init leaves pending: the module stage is waited for (and reported) once whoever asks
 // first, from any thread; a boot without a CORRALOS medium ends the mount with nullopt.
 TEST(PendingBoot, WaitsForTheModulesOnceAndForAMediumThatIsNotThere) {
     auto dir = fs::TempDir::create("/tmp", "corral-pending");
     ASSERT_TRUE(dir);
-    utsname names{};
-    ASSERT_EQ(::uname(&names), 0);
-    std::string release_dir = dir->path() + "/lib/modules/" + names.release;
-    ASSERT_TRUE(fs::mkdir_p(release_dir + "/kernel"));
-    ASSERT_TRUE(fs::write_file_atomic(release_dir + "/modules.dep", "kernel/a.ko:\n"));
-    ASSERT_TRUE(fs::write_file_atomic(release_dir + "/kernel/a.ko", "not a module"));
+    fake_module_tree(dir->path(), "kernel/a.ko:\n", {"kernel/a.ko"}, "a\n");
+    ASSERT_FALSE(::testing::Test::HasFatalFailure());
     std::string list = dir->path() + "/modules";
-    ASSERT_TRUE(fs::write_file_atomic(list, "a\n"));
     auto loader = ModuleLoader::start(list, ModuleStage::boot, dir->path() + "/lib/modules");
     ASSERT_TRUE(loader) << loader.error().message();
     std::string timeline = dir->path() + "/boot-timeline";
