@@ -18,7 +18,10 @@
 #include <cctype>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
+#include <optional>
 
+#include "base/dynamic_library.h"
 #include "base/fs.h"
 #include "cli/ros.h"
 #include "config/layers.h"
@@ -28,33 +31,108 @@ namespace corral::cli::ros {
 
 namespace {
 
-template <auto Free>
-struct Deleter {
-    template <typename T>
-    void operator()(T* pointer) const {
-        Free(pointer);
-    }
+// libcrypto is opened on the first `ros tls` rather than linked: every other run of the corral
+// binary (init, every `ros` command, the engine) would map its 4.5 MB and apply its ~21,000
+// relocations for nothing (~120 page faults per exec, which emulation makes costly). The
+// functions are typed by the OpenSSL 3 headers.
+#define CORRAL_CRYPTO_FUNCTIONS(F) \
+    F(BIO_ctrl)                    \
+    F(BIO_free)                    \
+    F(BIO_new)                     \
+    F(BIO_new_mem_buf)             \
+    F(BIO_s_mem)                   \
+    F(BN_bin2bn)                   \
+    F(BN_free)                     \
+    F(BN_to_ASN1_INTEGER)          \
+    F(ERR_clear_error)             \
+    F(ERR_error_string_n)          \
+    F(ERR_get_error)               \
+    F(EVP_PKEY_Q_keygen)           \
+    F(EVP_PKEY_free)               \
+    F(EVP_sha256)                  \
+    F(OBJ_nid2sn)                  \
+    F(PEM_read_bio_PrivateKey)     \
+    F(PEM_read_bio_X509)           \
+    F(PEM_write_bio_PrivateKey)    \
+    F(PEM_write_bio_X509)          \
+    F(RAND_bytes)                  \
+    F(X509V3_EXT_conf_nid)         \
+    F(X509V3_set_ctx)              \
+    F(X509_EXTENSION_free)         \
+    F(X509_NAME_add_entry_by_txt)  \
+    F(X509_add_ext)                \
+    F(X509_check_private_key)      \
+    F(X509_free)                   \
+    F(X509_get_serialNumber)       \
+    F(X509_get_subject_name)       \
+    F(X509_getm_notAfter)          \
+    F(X509_getm_notBefore)         \
+    F(X509_gmtime_adj)             \
+    F(X509_new)                    \
+    F(X509_set_issuer_name)        \
+    F(X509_set_pubkey)             \
+    F(X509_set_version)            \
+    F(X509_sign)
+
+struct CryptoApi {
+#define CORRAL_CRYPTO_POINTER(name) decltype(&::name) name = nullptr;
+    CORRAL_CRYPTO_FUNCTIONS(CORRAL_CRYPTO_POINTER)
+#undef CORRAL_CRYPTO_POINTER
 };
-using Key = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
-using Certificate = std::unique_ptr<X509, Deleter<X509_free>>;
-using Bio = std::unique_ptr<BIO, Deleter<BIO_free>>;
-using Extension = std::unique_ptr<X509_EXTENSION, Deleter<X509_EXTENSION_free>>;
+
+ErrorOr<void> load_crypto(CryptoApi& api) {
+    auto library = TRY(DynamicLibrary::open("libcrypto.so.3", "ros tls (certificates)",
+                                            "libssl3 (on CorralOS: the boot medium)"));
+#define CORRAL_CRYPTO_RESOLVE(name) TRY(library.resolve(api.name, #name));
+    CORRAL_CRYPTO_FUNCTIONS(CORRAL_CRYPTO_RESOLVE)
+#undef CORRAL_CRYPTO_RESOLVE
+    library.keep_loaded();
+    return {};
+}
+
+// Set by generate() before anything else runs.
+const CryptoApi* crypto = nullptr;
+
+ErrorOr<const CryptoApi*> open_crypto() {
+    static std::once_flag once;
+    static CryptoApi api;
+    static std::optional<Error> failure;
+    std::call_once(once, [] {
+        if (auto loaded = load_crypto(api); !loaded)
+            failure = loaded.release_error();
+    });
+    if (failure)
+        return *failure;
+    return &api;
+}
+
+struct Free {
+    void operator()(EVP_PKEY* key) const { crypto->EVP_PKEY_free(key); }
+    void operator()(X509* certificate) const { crypto->X509_free(certificate); }
+    void operator()(BIO* bio) const { crypto->BIO_free(bio); }
+    void operator()(X509_EXTENSION* extension) const { crypto->X509_EXTENSION_free(extension); }
+    void operator()(BIGNUM* number) const { crypto->BN_free(number); }
+};
+using Key = std::unique_ptr<EVP_PKEY, Free>;
+using Certificate = std::unique_ptr<X509, Free>;
+using Bio = std::unique_ptr<BIO, Free>;
+using Extension = std::unique_ptr<X509_EXTENSION, Free>;
 
 constexpr long ca_days = 3650;
 constexpr long leaf_days = 825;
 
 // The oldest OpenSSL error, with what we were doing.
 Error openssl_error(const std::string& what) {
-    unsigned long code = ERR_get_error();
+    unsigned long code = crypto->ERR_get_error();
     char text[256] = "unknown error";
     if (code)
-        ERR_error_string_n(code, text, sizeof(text));
-    ERR_clear_error();
+        crypto->ERR_error_string_n(code, text, sizeof(text));
+    crypto->ERR_clear_error();
     return Error::internal(what + ": " + text);
 }
 
 ErrorOr<Key> new_key() {
-    Key key(EVP_EC_gen("P-256"));
+    Key key(crypto->EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
     if (!key)
         return openssl_error("generate an EC P-256 key");
     return key;
@@ -62,37 +140,38 @@ ErrorOr<Key> new_key() {
 
 ErrorOr<std::string> bio_text(BIO* bio) {
     char* data = nullptr;
-    long size = BIO_get_mem_data(bio, &data);
+    long size = crypto->BIO_ctrl(bio, BIO_CTRL_INFO, 0, &data);
     if (size < 0)
         return Error::internal("read a memory BIO");
     return std::string(data, static_cast<size_t>(size));
 }
 
 ErrorOr<std::string> key_pem(EVP_PKEY* key) {
-    Bio bio(BIO_new(BIO_s_mem()));
-    if (!bio || !PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr))
+    Bio bio(crypto->BIO_new(crypto->BIO_s_mem()));
+    if (!bio ||
+        !crypto->PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr))
         return openssl_error("write a private key");
     return bio_text(bio.get());
 }
 
 ErrorOr<std::string> certificate_pem(X509* certificate) {
-    Bio bio(BIO_new(BIO_s_mem()));
-    if (!bio || !PEM_write_bio_X509(bio.get(), certificate))
+    Bio bio(crypto->BIO_new(crypto->BIO_s_mem()));
+    if (!bio || !crypto->PEM_write_bio_X509(bio.get(), certificate))
         return openssl_error("write a certificate");
     return bio_text(bio.get());
 }
 
 ErrorOr<Key> read_key(const std::string& pem, const std::string& where) {
-    Bio bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-    Key key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+    Bio bio(crypto->BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    Key key(bio ? crypto->PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
     if (!key)
         return openssl_error(where + ": not a PEM private key");
     return key;
 }
 
 ErrorOr<Certificate> read_certificate(const std::string& pem, const std::string& where) {
-    Bio bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-    Certificate certificate(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)
+    Bio bio(crypto->BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    Certificate certificate(bio ? crypto->PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)
                                 : nullptr);
     if (!certificate)
         return openssl_error(where + ": not a PEM certificate");
@@ -101,10 +180,11 @@ ErrorOr<Certificate> read_certificate(const std::string& pem, const std::string&
 
 ErrorOr<void> add_extension(X509* certificate, X509* issuer, int nid, const std::string& value) {
     X509V3_CTX context;
-    X509V3_set_ctx(&context, issuer, certificate, nullptr, nullptr, 0);
-    Extension extension(X509V3_EXT_conf_nid(nullptr, &context, nid, value.c_str()));
-    if (!extension || !X509_add_ext(certificate, extension.get(), -1))
-        return openssl_error(std::string("certificate extension ") + OBJ_nid2sn(nid) + "=" + value);
+    crypto->X509V3_set_ctx(&context, issuer, certificate, nullptr, nullptr, 0);
+    Extension extension(crypto->X509V3_EXT_conf_nid(nullptr, &context, nid, value.c_str()));
+    if (!extension || !crypto->X509_add_ext(certificate, extension.get(), -1))
+        return openssl_error(std::string("certificate extension ") + crypto->OBJ_nid2sn(nid) + "=" +
+                             value);
     return {};
 }
 
@@ -112,32 +192,33 @@ ErrorOr<void> add_extension(X509* certificate, X509* issuer, int nid, const std:
 // `issuer` is null).
 ErrorOr<Certificate> make_certificate(EVP_PKEY* key, const std::string& name, X509* issuer,
                                       long days) {
-    Certificate certificate(X509_new());
-    if (!certificate || !X509_set_version(certificate.get(), 2))
+    Certificate certificate(crypto->X509_new());
+    if (!certificate || !crypto->X509_set_version(certificate.get(), 2))
         return openssl_error("new certificate");
     unsigned char serial_bytes[16];
-    if (RAND_bytes(serial_bytes, sizeof(serial_bytes)) != 1)
+    if (crypto->RAND_bytes(serial_bytes, sizeof(serial_bytes)) != 1)
         return openssl_error("random serial number");
     serial_bytes[0] &= 0x7f;  // positive
-    std::unique_ptr<BIGNUM, Deleter<BN_free>> serial(
-        BN_bin2bn(serial_bytes, sizeof(serial_bytes), nullptr));
-    if (!serial || !BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(certificate.get())))
+    std::unique_ptr<BIGNUM, Free> serial(
+        crypto->BN_bin2bn(serial_bytes, sizeof(serial_bytes), nullptr));
+    if (!serial ||
+        !crypto->BN_to_ASN1_INTEGER(serial.get(), crypto->X509_get_serialNumber(certificate.get())))
         return openssl_error("set the serial number");
     // Valid from an hour ago: clocks of clients differ a little.
-    if (!X509_gmtime_adj(X509_getm_notBefore(certificate.get()), -3600) ||
-        !X509_gmtime_adj(X509_getm_notAfter(certificate.get()), days * 86400))
+    if (!crypto->X509_gmtime_adj(crypto->X509_getm_notBefore(certificate.get()), -3600) ||
+        !crypto->X509_gmtime_adj(crypto->X509_getm_notAfter(certificate.get()), days * 86400))
         return openssl_error("set the validity");
-    X509_NAME* subject = X509_get_subject_name(certificate.get());
-    if (!X509_NAME_add_entry_by_txt(subject, "O", MBSTRING_UTF8,
-                                    reinterpret_cast<const unsigned char*>("CorralOS"), -1, -1,
-                                    0) ||
-        !X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_UTF8,
-                                    reinterpret_cast<const unsigned char*>(name.c_str()), -1, -1,
-                                    0))
+    X509_NAME* subject = crypto->X509_get_subject_name(certificate.get());
+    if (!crypto->X509_NAME_add_entry_by_txt(subject, "O", MBSTRING_UTF8,
+                                            reinterpret_cast<const unsigned char*>("CorralOS"), -1,
+                                            -1, 0) ||
+        !crypto->X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_UTF8,
+                                            reinterpret_cast<const unsigned char*>(name.c_str()),
+                                            -1, -1, 0))
         return openssl_error("set the subject");
     X509* signer = issuer ? issuer : certificate.get();
-    if (!X509_set_issuer_name(certificate.get(), X509_get_subject_name(signer)) ||
-        !X509_set_pubkey(certificate.get(), key))
+    if (!crypto->X509_set_issuer_name(certificate.get(), crypto->X509_get_subject_name(signer)) ||
+        !crypto->X509_set_pubkey(certificate.get(), key))
         return openssl_error("set the issuer and key");
     TRY(add_extension(certificate.get(), signer, NID_subject_key_identifier, "hash"));
     if (issuer)
@@ -146,7 +227,7 @@ ErrorOr<Certificate> make_certificate(EVP_PKEY* key, const std::string& name, X5
 }
 
 ErrorOr<void> sign(X509* certificate, EVP_PKEY* key) {
-    if (!X509_sign(certificate, key, EVP_sha256()))
+    if (!crypto->X509_sign(certificate, key, crypto->EVP_sha256()))
         return openssl_error("sign the certificate");
     return {};
 }
@@ -166,7 +247,7 @@ ErrorOr<Authority> load_or_make_authority(const Context& context) {
         Authority authority;
         authority.key = TRY(read_key(docker.ca_key, "rancher.docker.ca_key"));
         authority.certificate = TRY(read_certificate(docker.ca_cert, "rancher.docker.ca_cert"));
-        if (X509_check_private_key(authority.certificate.get(), authority.key.get()) != 1)
+        if (crypto->X509_check_private_key(authority.certificate.get(), authority.key.get()) != 1)
             return Error::invalid("rancher.docker.ca_key is not the key of rancher.docker.ca_cert");
         authority.pem = docker.ca_cert;
         return authority;
@@ -214,6 +295,7 @@ std::string home_directory() {
 
 int generate(const Context& context) {
     auto run = [&]() -> ErrorOr<std::string> {
+        crypto = TRY(open_crypto());
         std::vector<std::string> names;
         for (const auto& host : context.hosts) {
             std::string entry = TRY(alt_name(host));

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import corral_bin
 from harness import DOCKER_CLI, Daemon, free_port
 from test_ros_service import Ros
 
@@ -103,3 +104,17 @@ def test_dockerd_tlsverify_with_generated_certificates(tmp_path, session_root):
         assert "certificate" in wrong.stderr.lower() or "tls" in wrong.stderr.lower(), wrong.stderr
     finally:
         daemon.teardown()
+
+
+def test_corral_opens_libcrypto_only_for_tls():
+    """The corral binary (init, ros, the engine) does not link libcrypto, libssl or libcurl:
+    `ros tls` opens libcrypto and a fetch libcurl when they run (tested above and by the pulls),
+    so no other run maps them."""
+    binary = corral_bin() / "corral"
+    dynamic = subprocess.run(["readelf", "-d", str(binary)], capture_output=True, text=True,
+                             timeout=30, check=True).stdout
+    needed = [line.split("[", 1)[1].rstrip("]") for line in dynamic.splitlines()
+              if "(NEEDED)" in line]
+    assert needed, dynamic
+    assert not [name for name in needed
+                if name.startswith(("libcrypto", "libssl", "libcurl"))], needed
