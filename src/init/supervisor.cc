@@ -181,7 +181,7 @@ void Supervisor::open_power_buttons() {
     if (!entries)
         return;
     for (const auto& entry : *entries) {
-        if (!entry.starts_with("event") || power_button_names_.count(entry))
+        if (!entry.starts_with("event") || power_buttons_.count(entry))
             continue;
         auto name = fs::read_file("/sys/class/input/" + entry + "/device/name");
         if (!name || !name->starts_with("Power Button"))
@@ -192,8 +192,7 @@ void Supervisor::open_power_buttons() {
         int button = fd->get();
         if (!watch(button, [this, button] { handle_power_button(button); }))
             continue;
-        power_buttons_.push_back(std::move(*fd));
-        power_button_names_.insert(entry);
+        power_buttons_.emplace(entry, std::move(*fd));
     }
 }
 

@@ -12,7 +12,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -84,9 +83,8 @@ class Supervisor {
     UniqueFd signals_;
     UniqueFd probe_timer_;
     UniqueFd restart_timer_;
-    std::vector<UniqueFd> power_buttons_;
-    std::set<std::string> power_button_names_;  // their /sys/class/input names
-    std::list<Kept> kept_;                      // stable addresses: watch handlers refer to them
+    std::map<std::string, UniqueFd> power_buttons_;  // by /sys/class/input name ("event0")
+    std::list<Kept> kept_;  // stable addresses: watch handlers refer to them
     std::map<int, std::function<void()>> watches_;
     std::vector<ReadinessProbe> probes_;
     std::function<void(int)> engine_stopper_;
