@@ -1,8 +1,5 @@
 #include "base/curl_library.h"
 
-#include <mutex>
-#include <optional>
-
 #include "base/dynamic_library.h"
 
 namespace corral {
@@ -35,16 +32,7 @@ ErrorOr<void> load(CurlApi& api) {
 }  // namespace
 
 ErrorOr<const CurlApi*> curl_library() {
-    static std::once_flag once;
-    static CurlApi api;
-    static std::optional<Error> failure;
-    std::call_once(once, [] {
-        if (auto loaded = load(api); !loaded)
-            failure = loaded.release_error();
-    });
-    if (failure)
-        return *failure;
-    return &api;
+    return load_once<CurlApi, load>();
 }
 
 }  // namespace corral

@@ -3,6 +3,8 @@
 // seccomp profiles).
 #pragma once
 
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -54,5 +56,22 @@ class DynamicLibrary {
     void* handle_ = nullptr;
     bool keep_loaded_ = false;
 };
+
+// The table of entry points `Api` of an opened library, filled by `Load` (which opens the
+// library, resolves each entry and keeps it loaded) once per process, on first use from any
+// thread; a failure is kept and given to every caller.
+template <typename Api, ErrorOr<void> (*Load)(Api&)>
+ErrorOr<const Api*> load_once() {
+    static std::once_flag once;
+    static Api api;
+    static std::optional<Error> failure;
+    std::call_once(once, [] {
+        if (auto loaded = Load(api); !loaded)
+            failure = loaded.release_error();
+    });
+    if (failure)
+        return *failure;
+    return &api;
+}
 
 }  // namespace corral

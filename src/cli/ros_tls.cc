@@ -18,8 +18,6 @@
 #include <cctype>
 #include <cstdlib>
 #include <memory>
-#include <mutex>
-#include <optional>
 
 #include "base/dynamic_library.h"
 #include "base/fs.h"
@@ -92,19 +90,6 @@ ErrorOr<void> load_crypto(CryptoApi& api) {
 
 // Set by generate() before anything else runs.
 const CryptoApi* crypto = nullptr;
-
-ErrorOr<const CryptoApi*> open_crypto() {
-    static std::once_flag once;
-    static CryptoApi api;
-    static std::optional<Error> failure;
-    std::call_once(once, [] {
-        if (auto loaded = load_crypto(api); !loaded)
-            failure = loaded.release_error();
-    });
-    if (failure)
-        return *failure;
-    return &api;
-}
 
 struct Free {
     void operator()(EVP_PKEY* key) const { crypto->EVP_PKEY_free(key); }
@@ -295,7 +280,7 @@ std::string home_directory() {
 
 int generate(const Context& context) {
     auto run = [&]() -> ErrorOr<std::string> {
-        crypto = TRY(open_crypto());
+        crypto = TRY((load_once<CryptoApi, load_crypto>()));
         std::vector<std::string> names;
         for (const auto& host : context.hosts) {
             std::string entry = TRY(alt_name(host));
