@@ -62,7 +62,7 @@ struct BootState {
     std::unique_ptr<init::PendingBoot> pending;
 };
 
-// Steps 1-5 of the boot. Returns an error only for what leaves no usable system.
+// Steps 1-7 of the boot (docs/boot.md). Returns an error only for what leaves no usable system.
 ErrorOr<void> boot(BootState& state, Timeline& timeline) {
     TRY_CONTEXT(init::apply_mounts(init::early_mounts()), "early mounts");
     init::attach_console();
@@ -75,6 +75,9 @@ ErrorOr<void> boot(BootState& state, Timeline& timeline) {
         log::set_level(log::Level::debug);
     for (const auto& key : state.options.unknown_keys)
         console_line("warning: ignoring bad kernel command line value " + key);
+
+    // Before the module threads: see prepare_engine_cgroups.
+    init::prepare_engine_cgroups();
 
     // The boot modules load on a thread while init goes on: the state disk is taken as soon
     // as its driver brings it, and the engine starts while the other drivers still probe.

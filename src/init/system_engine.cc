@@ -18,6 +18,7 @@
 #include "base/fs.h"
 #include "base/log.h"
 #include "base/sys.h"
+#include "engine/engine.h"
 #include "image/registry.h"
 #include "init/boot_media.h"
 #include "init/console.h"
@@ -25,6 +26,8 @@
 #include "init/pending_boot.h"
 #include "init/service_engine.h"
 #include "init/system_services.h"
+#include "runtime/host_mode.h"
+#include "runtime/runtime.h"
 
 namespace corral::init {
 
@@ -304,6 +307,13 @@ InsecureRegistries configured_insecure_registries(const config::LayerPaths& path
         result.entries.push_back(std::move(entry));
     }
     return result;
+}
+
+void prepare_engine_cgroups() {
+    auto prepared = runtime::prepare_cgroup_parent(runtime::RuntimeOptions{}.cgroup_mount,
+                                                   engine::EngineOptions{}.cgroup_parent);
+    if (!prepared)
+        log::debug("cgroup parent before the boot threads: " + prepared.error().message());
 }
 
 void start_system(Supervisor& supervisor, const BootOptions& options,

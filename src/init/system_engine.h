@@ -18,6 +18,15 @@ namespace corral::init {
 // Where the system engine listens.
 inline constexpr const char* kSystemEngineSocket = "/var/run/system-docker.sock";
 
+// Makes the system engine's cgroup parent, with every controller, before init starts the
+// module threads (only the reaper's thread, idle, runs beside it then). The first cgroup with
+// cpuset makes the kernel patch the static branches of its slab allocator (cpusets_enabled);
+// under QEMU's TCG, patching them while another vCPU allocates can leave both vCPUs spinning
+// in ___slab_alloc for good (docs/boot.md, "The TCG lock-up"). Made here, they flip once with
+// nothing allocating beside it, and the parent, which lives until shutdown, keeps them on while
+// containers come and go. A failure is for the engine's start to report; this returns nothing.
+void prepare_engine_cgroups();
+
 // Starts the system engine (which brings up the system services once its API answers), hands
 // `supervisor` the way to stop it at shutdown, keeps the rancher.autologin console shell
 // running, and registers the readiness probes (sshd, user engine). When the engine cannot run,
