@@ -1,6 +1,7 @@
 #!/bin/sh
 # The user engine: dockerd on /var/run/docker.sock (group docker), data in /var/lib/docker
-# (on the state disk), then the images preloaded under /var/lib/rancher/preload/docker.
+# (on the state disk), then the images preloaded under /var/lib/rancher/preload/docker and
+# the user-scope services.
 set -e
 mkdir -p /var/lib/docker /var/run
 
@@ -88,21 +89,24 @@ if [ "$(setting tls)" = "true" ]; then
     fi
 fi
 
+# Once dockerd answers: the images preloaded under /var/lib/rancher/preload/docker, then the
+# user-scope services of the configuration (those without io.rancher.os.scope: system in
+# rancher.services and the enabled services_include), which may use those images.
 preload=/var/lib/rancher/preload/docker
-if [ -d "$preload" ]; then
-    (
-        i=0
-        while ! docker version >/dev/null 2>&1 && [ $i -lt 6000 ]; do sleep 0.1; i=$((i + 1)); done
-        for archive in "$preload"/*; do
-            [ -f "$archive" ] || continue
-            if docker load -i "$archive" >/dev/null; then
-                echo "docker: preloaded $archive"
-            else
-                echo "docker: preload of $archive failed" >&2
-            fi
-        done
-    ) &
-fi
+(
+    i=0
+    while ! docker version >/dev/null 2>&1 && [ $i -lt 6000 ]; do sleep 0.1; i=$((i + 1)); done
+    for archive in "$preload"/*; do
+        [ -f "$archive" ] || continue
+        if docker load -i "$archive" >/dev/null; then
+            echo "docker: preloaded $archive"
+        else
+            echo "docker: preload of $archive failed" >&2
+        fi
+    done
+    ros service up --scope user ||
+        echo "docker: not every user service came up (ros service ps --scope user)" >&2
+) &
 # Words as they are: no file name expansion of "[fd00::1]:5000".
 set -f
 # shellcheck disable=SC2086

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The podman user engine: `podman system service` on /var/run/docker.sock (group docker, the
 # Docker-compatible API), storage in /var/lib/containers (bound from the state disk), then the
-# images preloaded under /var/lib/rancher/preload/docker, as the docker engine does.
+# images preloaded under /var/lib/rancher/preload/docker and the user-scope services, as the
+# docker engine does.
 set -e
 mkdir -p /run/containers/storage /var/run /var/tmp
 # The storage lives on the state disk, in /var/lib/rancher/containers (bound into every
@@ -46,5 +47,7 @@ preload=/var/lib/rancher/preload/docker
             echo "podman: preload of $archive failed" >&2
         fi
     done
+    ros service up --scope user ||
+        echo "podman: not every user service came up (ros service ps --scope user)" >&2
 ) &
 exec podman system service --time=0 "unix://$socket"

@@ -33,6 +33,7 @@ struct Context {
     std::string signal = "SIGKILL";
     bool force = false;
     bool force_recreate = false;
+    std::string scope;  // `ros service up|create|ps --scope system|user`; "" for both
     bool server = false;
     std::vector<std::string> hosts;
     std::string directory;

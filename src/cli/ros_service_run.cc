@@ -44,11 +44,24 @@ int for_each_service(Session& session, const std::vector<const compose::Service*
     return status;
 }
 
-// Opens the session and selects the named services (all when none is named).
+// Opens the session and selects the named services (all when none is named), of
+// context.scope alone when it is set: a named service of the other scope is an error.
 ErrorOr<std::vector<const compose::Service*>> open(const Context& context,
                                                    std::optional<Session>& session) {
     session.emplace(TRY(Session::open(context)));
-    return session->select(context.names);
+    auto selected = TRY(session->select(context.names));
+    if (context.scope.empty())
+        return selected;
+    std::vector<const compose::Service*> kept;
+    for (const compose::Service* service : selected) {
+        if (scope_name(service->scope) == context.scope)
+            kept.push_back(service);
+        else if (!context.names.empty())
+            return Error::invalid("service " + service->name + " is of " +
+                                  scope_name(service->scope) + " scope, not " + context.scope +
+                                  " (--scope)");
+    }
+    return kept;
 }
 
 int up(const Context& context, bool start) {
@@ -358,6 +371,15 @@ CLI::App* names_command(CLI::App& parent, Context& context, const char* name,
     return command;
 }
 
+// --scope for the commands that default to every service: the user engine's service brings
+// up the user-scope ones with `ros service up --scope user` once it answers.
+void add_scope_option(CLI::App* command, Context& context) {
+    command
+        ->add_option("--scope", context.scope,
+                     "Only services of this scope (io.rancher.os.scope): system or user")
+        ->check(CLI::IsMember({"system", "user"}));
+}
+
 }  // namespace
 
 void add_service_run_commands(CLI::App& service, Context& context) {
@@ -366,6 +388,7 @@ void add_service_run_commands(CLI::App& service, Context& context) {
         "Create (or recreate when changed) and start services and what they depend on", false);
     up_command->add_flag("--force-recreate", context.force_recreate,
                          "Recreate the named services' containers even when unchanged");
+    add_scope_option(up_command, context);
     up_command->callback([&context] { context.action = [&context] { return up(context, true); }; });
 
     CLI::App* create = names_command(
@@ -373,6 +396,7 @@ void add_service_run_commands(CLI::App& service, Context& context) {
         "Create (or recreate when changed) services' containers without starting them", false);
     create->add_flag("--force-recreate", context.force_recreate,
                      "Recreate the named services' containers even when unchanged");
+    add_scope_option(create, context);
     create->callback([&context] { context.action = [&context] { return up(context, false); }; });
 
     names_command(service, context, "start", "Start services' existing containers", true)
@@ -404,8 +428,10 @@ void add_service_run_commands(CLI::App& service, Context& context) {
     logs_command->add_option("--lines,-n,--tail", context.lines,
                              "Lines from the end of each log (default: all)");
     logs_command->callback([&context] { context.action = [&context] { return logs(context); }; });
-    names_command(service, context, "ps", "List services' containers and their state", false)
-        ->callback([&context] { context.action = [&context] { return ps(context); }; });
+    CLI::App* ps_command =
+        names_command(service, context, "ps", "List services' containers and their state", false);
+    add_scope_option(ps_command, context);
+    ps_command->callback([&context] { context.action = [&context] { return ps(context); }; });
     names_command(service, context, "pull", "Pull services' images into their engines", false)
         ->callback([&context] {
             context.action = [&context] { return each(context, "pull", pull_step); };

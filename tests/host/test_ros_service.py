@@ -311,6 +311,32 @@ def test_unknown_service_and_unreachable_engines(setup, tmp_path):
     assert f"cannot reach the system engine at unix://{tmp_path}/gone.sock" in down.stderr
 
 
+def test_scope_brings_up_one_engines_services(setup, daemon, docker):
+    """`--scope user` is what the user engine's service runs once it answers (the docker and
+    podman images' scripts): the user-scope services alone."""
+    ros = setup["ros"]
+    # The engine under test serves as the user engine too.
+    ros("config", "set", "rancher.docker.host", f'["unix://{daemon.socket}"]')
+    user = ros("service", "up", "--scope", "user")
+    assert user.stdout.splitlines() == ["user-side: created, started"], user.stdout
+    assert state(docker, "user-side")["Running"] is True
+    ps = ros("service", "ps", "--scope", "user").stdout.splitlines()
+    assert [row.split()[:2] for row in ps[1:]] == [["user-side", "user"]], ps
+    # The system-scope service was left alone.
+    assert ros("service", "ps", "ticker").stdout.splitlines()[1].split()[-2:] == ["not", "created"]
+
+    system = ros("service", "up", "--scope", "system")
+    assert system.stdout.splitlines() == ["ticker: created, started"], system.stdout
+    again = ros("service", "up", "--scope", "user")
+    assert again.stdout.splitlines() == ["user-side: running"], again.stdout
+
+    wrong = ros("service", "up", "--scope", "user", "ticker", check=False)
+    assert wrong.returncode == 1
+    assert "service ticker is of system scope, not user (--scope)" in wrong.stderr
+    bad = ros("service", "up", "--scope", "everything", check=False)
+    assert bad.returncode != 0 and "--scope" in bad.stderr
+
+
 def test_pull_and_up_pulls_missing_image(setup, docker, registry_http):
     ros = setup["ros"]
     remote = f"{registry_http.address}/test/busybox:1"
