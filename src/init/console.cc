@@ -1,6 +1,7 @@
 #include "init/console.h"
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -31,6 +32,13 @@ void console_line(std::string_view message) {
     };
     while (::writev(STDOUT_FILENO, parts, 3) < 0 && errno == EINTR) {
     }
+}
+
+void drain_terminal(int fd, int timeout_ms) {
+    int64_t deadline = sys::monotonic_ns() + int64_t(timeout_ms) * 1'000'000;
+    int queued = 0;
+    while (::ioctl(fd, TIOCOUTQ, &queued) == 0 && queued > 0 && sys::monotonic_ns() < deadline)
+        ::usleep(2000);
 }
 
 ErrorOr<Child> start_console_shell() {

@@ -113,6 +113,7 @@ void shut_down(const ShutdownPlan& plan) {
     // What the engine did not stop: the console shell, processes users started from it.
     // SIGHUP too, as a hang-up of their terminal: an interactive shell ignores SIGTERM but
     // leaves on SIGHUP. SIGCONT wakes stopped processes so that they can act on both.
+    drain_terminal(STDOUT_FILENO, kConsoleDrainMs);
     int64_t processes_begin = sys::monotonic_ns();
     ::kill(-1, SIGTERM);
     ::kill(-1, SIGHUP);
@@ -151,6 +152,7 @@ void shut_down(const ShutdownPlan& plan) {
                          "; read-only: " + std::strerror(errno) + "): the next boot recovers it");
     }
     ::sync();
+    drain_terminal(STDOUT_FILENO, kConsoleDrainMs);
     switch (plan.action) {
         case PowerAction::poweroff:
             ::reboot(RB_POWER_OFF);
