@@ -1,7 +1,9 @@
 // Which registries are insecure (dockerd's --insecure-registry): a HOST[:PORT] entry names
 // one registry exactly as image names spell it; a CIDR entry covers every registry whose host
-// is an IP address inside the range (names are not resolved for it).
+// is an IP address inside the range, or a name that resolves to one.
 #include <arpa/inet.h>
+#include <netdb.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cstring>
@@ -58,9 +60,9 @@ std::string host_of(std::string_view domain) {
     return std::string(colon == std::string_view::npos ? domain : domain.substr(0, colon));
 }
 
-bool contains(const Network& network, std::string_view domain) {
+// Whether the IP address `host` (text) is inside `network`.
+bool contains(const Network& network, const std::string& host) {
     unsigned char address[16] = {};
-    std::string host = host_of(domain);
     if (::inet_pton(network.family, host.c_str(), address) != 1)
         return false;
     int whole = network.prefix / 8;
@@ -105,12 +107,53 @@ ErrorOr<void> check_insecure_registry(std::string_view entry) {
     return {};
 }
 
-bool is_insecure_registry(std::string_view domain, const std::vector<std::string>& entries) {
+std::vector<std::string> resolve_host_addresses(const std::string& host) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    if (host.empty() || ::getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0)
+        return {};
+    std::vector<std::string> addresses;
+    for (addrinfo* at = found; at; at = at->ai_next) {
+        char text[INET6_ADDRSTRLEN] = {};
+        const void* address = nullptr;
+        if (at->ai_family == AF_INET)
+            address = &reinterpret_cast<sockaddr_in*>(at->ai_addr)->sin_addr;
+        else if (at->ai_family == AF_INET6)
+            address = &reinterpret_cast<sockaddr_in6*>(at->ai_addr)->sin6_addr;
+        if (address && ::inet_ntop(at->ai_family, address, text, sizeof text))
+            addresses.emplace_back(text);
+    }
+    ::freeaddrinfo(found);
+    return addresses;
+}
+
+bool is_insecure_registry(std::string_view domain, const std::vector<std::string>& entries,
+                          const HostResolver& resolve) {
+    std::vector<Network> ranges;
     for (const auto& entry : entries) {
         if (entry == domain)
             return true;
-        if (auto network = parse_cidr(entry); network && contains(*network, domain))
-            return true;
+        if (auto network = parse_cidr(entry))
+            ranges.push_back(*network);
+    }
+    if (ranges.empty())
+        return false;
+    std::string host = host_of(domain);
+    unsigned char literal[16] = {};
+    bool is_address = ::inet_pton(AF_INET, host.c_str(), literal) == 1 ||
+                      ::inet_pton(AF_INET6, host.c_str(), literal) == 1;
+    std::vector<std::string> addresses;
+    if (is_address)
+        addresses.push_back(host);
+    else if (resolve)
+        addresses = resolve(host);
+    for (const auto& address : addresses) {
+        for (const auto& network : ranges) {
+            if (contains(network, address))
+                return true;
+        }
     }
     return false;
 }

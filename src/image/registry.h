@@ -71,9 +71,16 @@ class RegistryClient {
 // Whether `entry` is a valid insecure-registry setting: HOST[:PORT] as image names spell it, or
 // a CIDR range of IP addresses ("10.0.0.0/8").
 ErrorOr<void> check_insecure_registry(std::string_view entry);
+// The addresses `host` resolves to (getaddrinfo), as text; none when it does not resolve.
+std::vector<std::string> resolve_host_addresses(const std::string& host);
+using HostResolver = std::function<std::vector<std::string>(const std::string& host)>;
+
 // Whether the registry `domain` ("host:port" of a reference) is one of `entries`, or its host is
-// an IP address inside one of their CIDR ranges.
-bool is_insecure_registry(std::string_view domain, const std::vector<std::string>& entries);
+// inside one of their CIDR ranges: an IP address, or a name with an address there (`resolve`,
+// asked only when there is a range to match, as dockerd resolves the name; a name that does not
+// resolve matches no range).
+bool is_insecure_registry(std::string_view domain, const std::vector<std::string>& entries,
+                          const HostResolver& resolve = resolve_host_addresses);
 
 // Insecure-registry entries sorted as docker reports them (GET /info's RegistryConfig): the
 // CIDR ranges, each written from its network address ("10.20.3.4/16" → "10.20.0.0/16"), and

@@ -174,6 +174,27 @@ def test_insecure_registries(daemon_factory, engine, image_archive, registry_htt
     assert f"https://corral-registry.test:{registry_http.port}" in plain.stderr, plain.stderr
 
 
+def test_insecure_range_covers_names_resolving_into_it(daemon_factory, image_archive,
+                                                     registry_http, untrusted_registry):
+    """--insecure-registry CIDR: a registry named by a host name with an address in the range
+    is insecure too (dockerd resolves the name). corral-untrusted.test resolves to 127.0.0.1
+    inside the engine's namespace: with 127.0.0.0/8 given, the HTTPS registry's certificate
+    (not for that name, from no known CA) is not checked and the plain HTTP one is spoken to
+    in plain HTTP."""
+    daemon = daemon_factory("insecure-range", start=False)
+    daemon.extra_args = ["--insecure-registry", "127.0.0.0/8"]
+    daemon.start()
+    docker = Docker(daemon.host)
+    with tarfile.open(image_archive) as archive:
+        manifest = json.load(archive.extractfile("manifest.json"))
+    loaded = "sha256:" + manifest[0]["Config"].removesuffix(".json")
+    for port in (untrusted_registry.port, registry_http.port):
+        reference = f"corral-untrusted.test:{port}/test/busybox:1"
+        result = docker("pull", reference, timeout=120)
+        assert "Status: Downloaded newer image" in result.stdout, result.stdout
+        assert docker.inspect(reference, "image")["Id"] == loaded
+
+
 def insecure_section(info: str) -> list[str]:
     """The entries under " Insecure Registries:" of `docker info`'s output."""
     lines = info.splitlines()

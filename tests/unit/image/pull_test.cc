@@ -402,9 +402,36 @@ TEST(InsecureRegistry, MatchesNamesExactlyAndAddressesByRange) {
     EXPECT_FALSE(is_insecure_registry("[fd00:2::2]:5000", entries));
     EXPECT_TRUE(is_insecure_registry("192.168.7.200:443", entries));
     EXPECT_FALSE(is_insecure_registry("192.168.7.100:443", entries));
-    // Names are not resolved for ranges.
-    EXPECT_FALSE(is_insecure_registry("ten-twenty.lan:5000", entries));
     EXPECT_FALSE(is_insecure_registry("docker.io", {}));
+}
+
+TEST(InsecureRegistry, RangesCoverNamesResolvingIntoThem) {
+    std::vector<std::string> asked;
+    HostResolver resolve = [&](const std::string& host) -> std::vector<std::string> {
+        asked.push_back(host);
+        if (host == "ten-twenty.lan")
+            return {"192.0.2.1", "10.20.9.9"};
+        if (host == "v6.lan")
+            return {"fd00:1::7"};
+        if (host == "elsewhere.lan")
+            return {"10.21.0.1"};
+        return {};
+    };
+    std::vector<std::string> entries = {"registry.lan:5000", "10.20.0.0/16", "fd00:1::/32"};
+    EXPECT_TRUE(is_insecure_registry("ten-twenty.lan:5000", entries, resolve));
+    EXPECT_TRUE(is_insecure_registry("v6.lan", entries, resolve));
+    EXPECT_FALSE(is_insecure_registry("elsewhere.lan:443", entries, resolve));
+    EXPECT_FALSE(is_insecure_registry("unresolved.lan", entries, resolve));
+    EXPECT_EQ(asked, (std::vector<std::string>{"ten-twenty.lan", "v6.lan", "elsewhere.lan",
+                                               "unresolved.lan"}));
+    // Names are asked for only when there is a range to match, addresses never.
+    asked.clear();
+    EXPECT_TRUE(is_insecure_registry("registry.lan:5000", entries, resolve));
+    EXPECT_FALSE(is_insecure_registry("other.lan:5000", {"registry.lan:5000"}, resolve));
+    EXPECT_TRUE(is_insecure_registry("10.20.1.1:5000", entries, resolve));
+    EXPECT_TRUE(asked.empty());
+    // The system's resolver: localhost is a loopback address.
+    EXPECT_TRUE(is_insecure_registry("localhost:5000", {"127.0.0.0/8", "::1/128"}));
 }
 
 TEST(InsecureRegistry, ListsRangesByNetworkAndNamesOnce) {
