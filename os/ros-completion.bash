@@ -4,7 +4,7 @@ _ros() {
     cur="${COMP_WORDS[COMP_CWORD]}"
     prev="${COMP_WORDS[COMP_CWORD-1]}"
     case "$prev" in
-        --dir|--hostname|--input|--lines|--output|--root|--signal|--tail|--timeout|--write-files-for|-H|-d|-i|-n|-o|-s|-t)
+        --dir|--hostname|--input|--lines|--output|--root|--scope|--signal|--tail|--timeout|--write-files-for|-H|-d|-i|-n|-o|-s|-t)
             COMPREPLY=($(compgen -f -- "$cur"))
             return 0 ;;
     esac
@@ -14,7 +14,7 @@ _ros() {
         word="${COMP_WORDS[i]}"
         if [ "$skip" = 1 ]; then skip=0; continue; fi
         case "$word" in
-            --dir|--hostname|--input|--lines|--output|--root|--signal|--tail|--timeout|--write-files-for|-H|-d|-i|-n|-o|-s|-t) skip=1 ;;
+            --dir|--hostname|--input|--lines|--output|--root|--scope|--signal|--tail|--timeout|--write-files-for|-H|-d|-i|-n|-o|-s|-t) skip=1 ;;
             -*) ;;
             *) path="${path:+$path }$word" ;;
         esac
@@ -36,15 +36,15 @@ _ros() {
         "service enable"|"s enable") words="--help -h" ;;
         "service disable"|"s disable") words="--help -h" ;;
         "service delete"|"s delete") words="--help -h" ;;
-        "service up"|"s up") words="--help -h --force-recreate" ;;
-        "service create"|"s create") words="--help -h --force-recreate" ;;
+        "service up"|"s up") words="--help -h --force-recreate --scope" ;;
+        "service create"|"s create") words="--help -h --force-recreate --scope" ;;
         "service start"|"s start") words="--help -h" ;;
         "service stop"|"s stop") words="--help -h --timeout -t" ;;
         "service restart"|"s restart") words="--help -h --timeout -t" ;;
         "service rm"|"s rm") words="--help -h --force -f" ;;
         "service kill"|"s kill") words="--help -h --signal -s" ;;
         "service logs"|"s logs") words="--help -h --follow -f --lines --tail -n" ;;
-        "service ps"|"s ps") words="--help -h" ;;
+        "service ps"|"s ps") words="--help -h --scope" ;;
         "service pull"|"s pull") words="--help -h" ;;
         "console") words="list enable switch --help -h" ;;
         "console list") words="--help -h" ;;
