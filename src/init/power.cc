@@ -110,10 +110,11 @@ void shut_down(const ShutdownPlan& plan) {
     console_line("CorralOS is going down for " + std::string(power_action_name(plan.action)));
     if (plan.stop_engine)
         plan.stop_engine();
+    // The console shell's exit below hangs up the console: what is queued for it goes first.
+    drain_terminal(STDOUT_FILENO, kConsoleDrainMs);
     // What the engine did not stop: the console shell, processes users started from it.
     // SIGHUP too, as a hang-up of their terminal: an interactive shell ignores SIGTERM but
     // leaves on SIGHUP. SIGCONT wakes stopped processes so that they can act on both.
-    drain_terminal(STDOUT_FILENO, kConsoleDrainMs);
     int64_t processes_begin = sys::monotonic_ns();
     ::kill(-1, SIGTERM);
     ::kill(-1, SIGHUP);

@@ -113,7 +113,7 @@ class SystemEngine {
         int64_t begin = sys::monotonic_ns();
         console_line("stopping the system containers (up to " + std::to_string(timeout_seconds) +
                      " s)");
-        // The console container's getty on the serial line hangs it up as it stops.
+        // Stopping the console container (its getty on the serial line) may hang up the line.
         drain_terminal(STDOUT_FILENO, kConsoleDrainMs);
         // On a thread of its own, so that the wait below stays bounded whatever hangs.
         std::thread([this, timeout_seconds, stop_fd = stop_fd_.get()] {
