@@ -8,7 +8,7 @@ mkdir -p /run/containers/storage /var/run /var/tmp
 # The storage lives on the state disk, in /var/lib/rancher/containers (bound into every
 # console and engine), apart from docker's /var/lib/docker.
 mkdir -p /var/lib/rancher/containers /var/lib/containers
-mountpoint -q /var/lib/containers ||
+grep -qs " /var/lib/containers " /proc/self/mounts ||
     mount --bind /var/lib/rancher/containers /var/lib/containers
 mkdir -p /var/lib/containers/storage
 
