@@ -50,16 +50,6 @@ std::optional<Network> parse_cidr(std::string_view text) {
     return network;
 }
 
-// The host of "host:port", "[v6]:port", "host".
-std::string host_of(std::string_view domain) {
-    if (domain.starts_with("[")) {
-        size_t end = domain.find(']');
-        return std::string(domain.substr(1, end == std::string_view::npos ? end : end - 1));
-    }
-    size_t colon = domain.rfind(':');
-    return std::string(colon == std::string_view::npos ? domain : domain.substr(0, colon));
-}
-
 // Whether the IP address `host` (text) is inside `network`.
 bool contains(const Network& network, const std::string& host) {
     unsigned char address[16] = {};
@@ -89,6 +79,15 @@ std::string network_text(const Network& network) {
 }
 
 }  // namespace
+
+std::string registry_host(std::string_view domain) {
+    if (domain.starts_with("[")) {
+        size_t end = domain.find(']');
+        return std::string(domain.substr(1, end == std::string_view::npos ? end : end - 1));
+    }
+    size_t colon = domain.rfind(':');
+    return std::string(colon == std::string_view::npos ? domain : domain.substr(0, colon));
+}
 
 ErrorOr<void> check_insecure_registry(std::string_view entry) {
     auto refuse = [&](const char* why) {
@@ -140,7 +139,7 @@ bool is_insecure_registry(std::string_view domain, const std::vector<std::string
     }
     if (ranges.empty())
         return false;
-    std::string host = host_of(domain);
+    std::string host = registry_host(domain);
     unsigned char literal[16] = {};
     bool is_address = ::inet_pton(AF_INET, host.c_str(), literal) == 1 ||
                       ::inet_pton(AF_INET6, host.c_str(), literal) == 1;

@@ -56,12 +56,7 @@ std::string base64(std::string_view data) {
 
 // Docker treats these as insecure registries: plain HTTP.
 bool is_loopback_host(std::string_view domain) {
-    std::string host(domain);
-    if (host.starts_with("[")) {
-        host = host.substr(1, host.find(']') - 1);
-    } else if (auto colon = host.rfind(':'); colon != std::string::npos) {
-        host = host.substr(0, colon);
-    }
+    std::string host = registry_host(domain);
     if (host == "localhost" || host == "::1")
         return true;
     in_addr address{};

@@ -68,6 +68,9 @@ class RegistryClient {
     std::unique_ptr<Impl> impl_;
 };
 
+// The host of a registry domain as references spell it: "host:port", "[v6]:port", "host".
+std::string registry_host(std::string_view domain);
+
 // Whether `entry` is a valid insecure-registry setting: HOST[:PORT] as image names spell it, or
 // a CIDR range of IP addresses ("10.0.0.0/8").
 ErrorOr<void> check_insecure_registry(std::string_view entry);
