@@ -285,9 +285,11 @@ void apply_sysctl(const config::CloudConfig& config, const ApplyOptions& options
             warn(report, item + ": not a kernel parameter name");
             continue;
         }
+        // A lambda may not name a structured binding before clang 16: the value by a reference.
+        const std::string& text = value;
         auto written = [&]() -> ErrorOr<void> {
             auto fd = TRY(sys::open(under(options.root, path), O_WRONLY));
-            TRY(sys::write_all(fd.get(), value));
+            TRY(sys::write_all(fd.get(), text));
             return {};
         }();
         if (!written)
