@@ -8,6 +8,7 @@
 #include "config/http.h"
 #include "config/tree.h"
 #include "config/yaml.h"
+#include "image/digest.h"
 
 namespace corral::compose {
 
@@ -57,6 +58,7 @@ Catalog Catalog::load(const config::Value& merged, const config::LayerPaths& pat
                       bool cached_only) {
     Catalog catalog;
     catalog.cached_only_ = cached_only;
+    catalog.cache_dir_ = paths.cache_dir;
     const config::Value* rancher = merged.is_mapping() ? merged.find("rancher") : nullptr;
     const config::Value* repositories =
         rancher && rancher->is_mapping() ? rancher->find("repositories") : nullptr;
@@ -134,6 +136,15 @@ ErrorOr<std::string> Catalog::read(const std::string& name) const {
     return Error::not_found("no repository lists `" + name + "`");
 }
 
+ErrorOr<std::string> Catalog::read_url(const std::string& url) const {
+    if (cache_dir_.empty())  // a catalog that was not loaded has no cache
+        return config::http_get(url);
+    // One file per URL, named by the SHA-256 of the URL: any URL makes a safe file name.
+    std::string digest = image::sha256_digest(url);
+    std::string name = digest.substr(digest.find(':') + 1) + ".yml";
+    return fetch_cached(url, fs::join(fs::join(cache_dir_, "urls"), name), cached_only_);
+}
+
 ErrorOr<std::vector<std::string>> configured_images(const config::Value& merged,
                                                     const Catalog& catalog) {
     std::vector<std::string> images = TRY(configured_images(merged));
@@ -155,7 +166,7 @@ ErrorOr<std::vector<std::string>> configured_images(const config::Value& merged,
 
 ErrorOr<std::string> read_service_source(const Catalog& catalog, const std::string& source) {
     if (config::is_http_url(source))
-        return config::http_get(source);
+        return catalog.read_url(source);
     if (source.find('/') != std::string::npos)
         return fs::read_file(source, config::max_document_bytes);
     return catalog.read(source);

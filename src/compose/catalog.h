@@ -38,9 +38,14 @@ class Catalog {
 
     // The text of a listed service, console or engine (fetched and cached for URL repositories).
     ErrorOr<std::string> read(const std::string& name) const;
+    // The text of a service file named by its http(s) URL (`ros service enable URL`): fetched
+    // and cached as URL repositories' files are, so that it is found at boot before the
+    // network is up, and when its server is gone.
+    ErrorOr<std::string> read_url(const std::string& url) const;
 
   private:
     bool cached_only_ = false;
+    std::string cache_dir_;
     std::vector<Entry> repositories_;
     std::vector<std::string> errors_;
 };

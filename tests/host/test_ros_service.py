@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import images
-from harness import wait_until
+from harness import free_port, wait_until
 
 SOURCE = Path(__file__).resolve().parents[2]
 
@@ -291,6 +291,38 @@ def test_failing_one_shot_is_an_error(setup, docker):
     result = ros("service", "up", "broken", check=False)
     assert result.returncode == 1
     assert "service broken: exited with 3" in result.stderr
+
+
+def test_service_enabled_by_url_comes_up_from_the_cache(setup, docker):
+    """A service file enabled by its URL is cached when enabled: it still comes up when its
+    server is gone (at boot the network is not up yet)."""
+    ros, tmp = setup["ros"], setup["tmp"]
+    served = tmp / "served"
+    (served / "w").mkdir(parents=True)
+    (served / "w" / "web-hello.yml").write_text(textwrap.dedent("""\
+        web-hello:
+          image: ${TEST_IMAGE}
+          command: ["sh", "-c", "echo hello-from-url"]
+          labels:
+            io.rancher.os.scope: system
+            io.rancher.os.detach: "false"
+        """))
+    port = free_port()
+    server = subprocess.Popen(["python3", "-m", "http.server", str(port), "--bind", "127.0.0.1",
+                               "--directory", str(served)], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/w/web-hello.yml"
+    try:
+        wait_until(lambda: subprocess.run(["curl", "-fsS", "-o", "/dev/null", url]).returncode
+                   == 0, timeout=30, what="python's http.server")
+        ros("service", "enable", url)
+    finally:
+        server.terminate()
+        server.wait()
+    assert subprocess.run(["curl", "-fsS", "-o", "/dev/null", url]).returncode != 0
+    result = ros("service", "up", "web-hello")
+    assert "hello-from-url" in docker("logs", "web-hello").stdout, result.stderr
+    assert state(docker, "web-hello")["ExitCode"] == 0
 
 
 def test_unknown_service_and_unreachable_engines(setup, tmp_path):

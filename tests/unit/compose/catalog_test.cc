@@ -128,6 +128,17 @@ TEST_F(CatalogTest, UrlRepositoriesAreFetchedCachedAndUsedOffline) {
         << uncached.error().message();
     auto cached = fs::exists(paths_.cache_dir + "/repos/remote/index.yml");
     EXPECT_TRUE(cached && *cached);
+    // A service file enabled by its URL: from the cache once fetched, also at boot
+    // (cached_only, no fetch); one never fetched fails with its URL.
+    auto direct = read_service_source(offline, url + "/u/ubuntu.yml");
+    ASSERT_TRUE(direct) << direct.error().message();
+    EXPECT_NE(direct->find("ubuntu"), std::string::npos);
+    Catalog at_boot = Catalog::load(config, paths_, /*cached_only=*/true);
+    EXPECT_TRUE(read_service_source(at_boot, url + "/u/ubuntu.yml"));
+    auto never = read_service_source(at_boot, url + "/z/zfs.yml");
+    ASSERT_FALSE(never);
+    EXPECT_NE(never.error().message().find(url + "/z/zfs.yml"), std::string::npos)
+        << never.error().message();
 }
 
 TEST_F(CatalogTest, UnreachableUrlNamesUrlAndReason) {
