@@ -140,8 +140,7 @@ ErrorOr<std::string> Catalog::read_url(const std::string& url) const {
     if (cache_dir_.empty())  // a catalog that was not loaded has no cache
         return config::http_get(url);
     // One file per URL, named by the SHA-256 of the URL: any URL makes a safe file name.
-    std::string digest = image::sha256_digest(url);
-    std::string name = digest.substr(digest.find(':') + 1) + ".yml";
+    std::string name = TRY(image::digest_hex(image::sha256_digest(url))) + ".yml";
     return fetch_cached(url, fs::join(fs::join(cache_dir_, "urls"), name), cached_only_);
 }
 
