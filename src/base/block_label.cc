@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstring>
+#include <ctime>
 
 #include "base/fs.h"
 #include "base/sys.h"
@@ -98,6 +99,18 @@ std::vector<std::string> list_block_devices(const std::string& sys_class_block) 
     }
     std::sort(names.begin(), names.end());
     return names;
+}
+
+bool wait_for_disk_drivers(int timeout_seconds, const std::string& marker) {
+    // A 50 ms poll: the wait ends within a few polls, and the marker is gone on every later
+    // run (an inotify watch would need its directory to exist first).
+    for (long waited_ms = 0; ::access(marker.c_str(), F_OK) == 0; waited_ms += 50) {
+        if (waited_ms >= timeout_seconds * 1000L)
+            return false;
+        timespec pause{0, 50'000'000};
+        ::nanosleep(&pause, nullptr);
+    }
+    return true;
 }
 
 }  // namespace corral::block

@@ -6,6 +6,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/error.h"
@@ -16,6 +17,15 @@ struct FileSystemIdentity {
     std::string type;  // "ext4" (ext2/3/4 share the superblock), "iso9660", "vfat"
     std::string label;
 };
+
+// Present while init still loads the drivers of disks other than the state disk (and of the
+// CD-ROM): a program that looks for a disk by label waits until it is gone.
+inline constexpr std::string_view kDiskDriversLoading = "/run/corral/disk-drivers-loading";
+
+// Waits until the marker (kDiskDriversLoading) is gone (at once when it is not there), up to
+// `timeout_seconds`. false: still there when the time was up.
+bool wait_for_disk_drivers(int timeout_seconds,
+                           const std::string& marker = std::string(kDiskDriversLoading));
 
 // The number of bytes identify_file_system wants: enough for ext*, iso9660 and FAT.
 constexpr size_t kIdentifyBytes = 64 * 1024;

@@ -50,7 +50,13 @@ bool is_mount_point(const std::string& directory) {
 }
 
 // Mounts datasource disks found by label on /media/cidata and /media/config-2 (read-only).
+// At boot the drivers of some disks may still be loading (the services start without them):
+// the disks are looked at once they are in.
 void mount_datasource_disks(std::vector<std::string>& warnings) {
+    if (!block::wait_for_disk_drivers(60))
+        warnings.push_back("disk drivers still loading after 60 s (" +
+                           std::string(block::kDiskDriversLoading) +
+                           "): looking for datasource disks anyway");
     for (const auto& name : block::list_block_devices()) {
         std::string device = "/dev/" + name;
         if (auto present = sys::stat_if_exists(device); !present || !*present)
@@ -212,14 +218,16 @@ int run_cloud_init(const Context& context) {
     ApplyOptions options;
     options.root = context.root;
     options.system = context.root.empty() || context.root == "/";
+    // The configuration as it is first: at boot, reading it overlaps the last disk drivers'
+    // loading, which the datasource disks wait for.
+    config::LoadedConfig before = config::load_config(context.paths());
+    config::CloudConfig typed_before = before.typed();
     if (options.system) {
         std::vector<std::string> warnings;
         mount_datasource_disks(warnings);
         for (const auto& warning : warnings)
             reporter.warning(warning);
     }
-    config::LoadedConfig before = config::load_config(context.paths());
-    config::CloudConfig typed_before = before.typed();
     if (options.system && needs_network(typed_before.rancher.datasources)) {
         int seconds = typed_before.rancher.network.dhcp_timeout > 0
                           ? typed_before.rancher.network.dhcp_timeout

@@ -52,6 +52,8 @@ ErrorOr<PullResult> Store::pull(std::string_view text, const RegistryAuth& auth,
         if (progress)
             progress({id, status, current, total, bar});
     };
+    if (state.options.before_pull)
+        state.options.before_pull();
     RegistryOptions registry_options;
     registry_options.certs_dir = state.options.certs_dir;
     registry_options.insecure_registries = insecure_registries();

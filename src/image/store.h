@@ -151,6 +151,9 @@ struct StoreOptions {
     // insecure_registries: PID 1 reads them from the configuration as it is at that moment, so
     // that a cloud-config saved after the engine started, or `ros config set`, applies.
     std::function<std::vector<std::string>()> insecure_registries_source;
+    // When set, called at the start of each pull (PID 1 waits there for the boot medium, which
+    // carries libcurl).
+    std::function<void()> before_pull;
     // Platform picked from manifest lists.
     std::string platform_os = "linux";
     std::string platform_architecture = "amd64";

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/block_label.h"
 #include "base/boot_timeline.h"
 #include "base/fs.h"
 #include "base/log.h"
@@ -79,11 +80,10 @@ ErrorOr<void> boot(BootState& state, Timeline& timeline) {
     // Before the module threads: see prepare_engine_cgroups.
     init::prepare_engine_cgroups();
 
-    // The boot modules load on a thread while init goes on: the state disk is taken as soon
-    // as its driver brings it, and the engine starts while the other drivers still probe.
+    // The kernel modules load on a thread while init goes on: the state disk is taken as soon
+    // as its driver brings it, and the engine starts while the others still load and probe.
     log::debug("loading kernel modules");
-    auto modules =
-        init::ModuleLoader::start(std::string(init::kModuleList), init::ModuleStage::boot);
+    auto modules = init::ModuleLoader::start(std::string(init::kModuleList));
     if (!modules) {
         console_line("warning: kernel modules on a thread: " + modules.error().message());
         init::report_modules(init::load_module_list(std::string(init::kModuleList)));
@@ -144,6 +144,9 @@ ErrorOr<void> boot(BootState& state, Timeline& timeline) {
                                   "/var/lib/rancher/preload/docker", "/var/lib/rancher/ssh"})
         (void)fs::mkdir_p(directory);
     timeline.open_file();
+    // The bring-up does not wait for the other disks' drivers; cloud-init does, while this
+    // marker is there (and the stage's end, "modules loaded", is recorded then).
+    pending.mark_modules_loading(std::string(block::kDiskDriversLoading));
 
     // The boot medium carries the system images: the engine waits for it only to load them.
     pending.start_media_mount(10);

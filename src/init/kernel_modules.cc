@@ -99,7 +99,7 @@ const std::vector<std::string>* ModuleIndex::dependencies_of(const std::string& 
 
 ModuleStages parse_module_stages(std::string_view text) {
     ModuleStages stages;
-    auto* names = &stages.boot;
+    auto* names = &stages.system;
     std::istringstream lines{std::string(text)};
     std::string line;
     while (std::getline(lines, line)) {
@@ -108,8 +108,8 @@ ModuleStages parse_module_stages(std::string_view text) {
         std::string name;
         if (!(words >> name))
             continue;
-        if (name == "[later]")
-            names = &stages.later;
+        if (name == "[disks]")
+            names = &stages.disks;
         else
             names->push_back(name);
     }
@@ -118,8 +118,8 @@ ModuleStages parse_module_stages(std::string_view text) {
 
 std::vector<std::string> parse_module_list(std::string_view text) {
     auto stages = parse_module_stages(text);
-    auto names = std::move(stages.boot);
-    names.insert(names.end(), stages.later.begin(), stages.later.end());
+    auto names = std::move(stages.system);
+    names.insert(names.end(), stages.disks.begin(), stages.disks.end());
     return names;
 }
 
@@ -149,40 +149,52 @@ std::set<std::string> builtin_modules(const std::string& directory) {
 }  // namespace
 
 ErrorOr<ModuleLoadReport> load_module_list(
-    const std::string& list_path, ModuleStage stage, const std::string& modules_root,
+    const std::string& list_path, const std::string& modules_root,
     const std::function<void(const std::string& name)>& on_module_tried) {
     std::string directory = modules_root + "/" + kernel_release();
     auto stages = parse_module_stages(TRY(fs::read_file(list_path)));
     auto index = TRY(ModuleIndex::parse(TRY(fs::read_file(directory + "/modules.dep"))));
     auto builtin = builtin_modules(directory);
     ModuleLoadReport report;
-    std::vector<std::string> names;
-    for (auto& name : stage == ModuleStage::boot ? stages.boot : stages.later) {
-        if (builtin.count(module_name(name)))
-            report.already_loaded.push_back(name);
-        else
-            names.push_back(std::move(name));
-    }
-    // Resolve each name alone, so one unknown module does not drop the rest.
+    // The files to load in order, each after its dependencies; the first `system_files` of
+    // them are the system part's.
     std::vector<std::string> order;
     std::set<std::string> queued;
-    for (const auto& name : names) {
-        auto files = index.load_order({name});
-        if (!files) {
-            report.failed.push_back(name + ": " + files.error().message());
-            continue;
+    size_t system_files = 0;
+    for (auto* part : {&stages.system, &stages.disks}) {
+        for (const auto& name : *part) {
+            if (builtin.count(module_name(name))) {
+                report.already_loaded.push_back(name);
+                if (on_module_tried)
+                    on_module_tried(module_name(name));
+                continue;
+            }
+            // Resolve each name alone, so one unknown module does not drop the rest.
+            auto files = index.load_order({name});
+            if (!files) {
+                report.failed.push_back(name + ": " + files.error().message());
+                if (on_module_tried)
+                    on_module_tried(module_name(name));
+                continue;
+            }
+            for (auto& file : *files) {
+                if (queued.insert(file).second)
+                    order.push_back(std::move(file));
+            }
         }
-        for (auto& file : *files) {
-            if (queued.insert(file).second)
-                order.push_back(std::move(file));
-        }
+        if (part == &stages.system)
+            system_files = order.size();
     }
 
     // Workers take the first module of `order` whose dependencies are done; a failed
-    // dependency counts as done (the module then fails with the kernel's own reason).
+    // dependency counts as done (the module then fails with the kernel's own reason). The
+    // disks part starts once the system part is done: the kernel ends each module's load by
+    // waiting for all asynchronous work, which includes the disk controllers' port probes, so
+    // a system module loaded beside them would wait for the disks.
     std::mutex mutex;
     std::condition_variable changed;
     std::set<std::string> done;
+    size_t system_done = 0;
     std::vector<bool> taken(order.size(), false);
     auto load_one = [&](const std::string& file) {
         auto fd = sys::open(directory + "/" + file, O_RDONLY);
@@ -212,6 +224,8 @@ ErrorOr<ModuleLoadReport> load_module_list(
                 if (taken[i])
                     continue;
                 pending = true;
+                if (i >= system_files && system_done < system_files)
+                    break;
                 const auto* dependencies = index.dependencies_of(order[i]);
                 bool ready =
                     !dependencies || std::all_of(dependencies->begin(), dependencies->end(),
@@ -235,6 +249,8 @@ ErrorOr<ModuleLoadReport> load_module_list(
                 on_module_tried(module_name(order[next]));
             lock.lock();
             done.insert(order[next]);
+            if (next < system_files)
+                ++system_done;
             changed.notify_all();
         }
     };
@@ -249,31 +265,32 @@ ErrorOr<ModuleLoadReport> load_module_list(
     return report;
 }
 
-ErrorOr<std::unique_ptr<ModuleLoader>> ModuleLoader::start(std::string list_path, ModuleStage stage,
+ErrorOr<std::unique_ptr<ModuleLoader>> ModuleLoader::start(std::string list_path,
                                                            std::string modules_root) {
     int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (fd < 0)
         return Error::from_errno("eventfd", "module loading", errno);
     std::unique_ptr<ModuleLoader> loader(new ModuleLoader(UniqueFd(fd)));
     ModuleLoader* self = loader.get();
-    self->thread_ = std::thread(
-        [self, list_path = std::move(list_path), stage, modules_root = std::move(modules_root)] {
-            auto report =
-                load_module_list(list_path, stage, modules_root, [self](const std::string& name) {
-                    std::lock_guard lock(self->mutex_);
-                    self->tried_.insert(name);
-                    self->progress_.notify_all();
-                });
-            self->report_.emplace(std::move(report));
-            self->finished_seconds_ = boot_timeline::now_seconds();
-            {
-                std::lock_guard lock(self->mutex_);
-                self->over_ = true;
-                self->progress_.notify_all();
-            }
-            uint64_t one = 1;
-            (void)!::write(self->done_.get(), &one, sizeof one);
+    if (auto text = fs::read_file(list_path))
+        self->system_part_ = parse_module_stages(*text).system;
+    self->thread_ = std::thread([self, list_path = std::move(list_path),
+                                 modules_root = std::move(modules_root)] {
+        auto report = load_module_list(list_path, modules_root, [self](const std::string& name) {
+            std::lock_guard lock(self->mutex_);
+            self->tried_.insert(name);
+            self->progress_.notify_all();
         });
+        self->report_.emplace(std::move(report));
+        self->finished_seconds_ = boot_timeline::now_seconds();
+        {
+            std::lock_guard lock(self->mutex_);
+            self->over_ = true;
+            self->progress_.notify_all();
+        }
+        uint64_t one = 1;
+        (void)!::write(self->done_.get(), &one, sizeof one);
+    });
     return loader;
 }
 
@@ -284,8 +301,25 @@ const ErrorOr<ModuleLoadReport>& ModuleLoader::wait() {
 }
 
 void ModuleLoader::wait_for_module(const std::string& name) {
+    wait_for_modules({name});
+}
+
+void ModuleLoader::wait_for_modules(const std::vector<std::string>& names) {
     std::unique_lock lock(mutex_);
-    progress_.wait(lock, [&] { return over_ || tried_.count(module_name(name)) > 0; });
+    progress_.wait(lock, [&] {
+        return over_ || std::all_of(names.begin(), names.end(), [&](const std::string& name) {
+                   return tried_.count(module_name(name)) > 0;
+               });
+    });
+}
+
+void ModuleLoader::wait_for_system_part() {
+    if (system_part_) {
+        wait_for_modules(*system_part_);
+        return;
+    }
+    std::unique_lock lock(mutex_);
+    progress_.wait(lock, [&] { return over_; });
 }
 
 ModuleLoader::~ModuleLoader() {

@@ -44,20 +44,22 @@ class ModuleIndex {
     std::map<std::string, std::string> path_by_name_;
 };
 
-// Reads a module list (one name per line, '#' comments, blank lines ignored). The names of
-// every stage, in order; the `[later]` line is not a name.
+// Reads a module list (one name per line, '#' comments, blank lines ignored). Every name, in
+// order; the `[disks]` line is not a name.
 std::vector<std::string> parse_module_list(std::string_view text);
 
-// The two stages of a module list: what boot needs before it can find its disks and start the
-// engine (before a line `[later]`), and what only the services need (network cards, container
-// networking), which loads while the engine starts.
+// The two parts of a module list, each in load order. `system` (before a line `[disks]`): the
+// state disk's path first, then what the system and its services need (container roots, the
+// power button, network cards, config drives, container networking); the services wait for
+// it. `disks` (after the line): the other disks and the CD-ROM, whose probes wait on the
+// hardware (and, under emulation, hold up every module loaded while they run): loaded last,
+// waited for by init only when its state disk or boot medium has not shown up, and by
+// cloud-init before it looks for its datasource disks.
 struct ModuleStages {
-    std::vector<std::string> boot;
-    std::vector<std::string> later;
+    std::vector<std::string> system;
+    std::vector<std::string> disks;
 };
 ModuleStages parse_module_stages(std::string_view text);
-
-enum class ModuleStage { boot, later };
 
 struct ModuleLoadReport {
     std::vector<std::string> loaded;
@@ -65,36 +67,41 @@ struct ModuleLoadReport {
     std::vector<std::string> failed;          // "name: error"
 };
 
-// Loads the modules of one stage of `list_path` from /lib/modules/<release>/ (release from
-// uname). A module that fails is reported and the others still load: a missing NIC driver must
-// not stop boot. Modules load side by side, each once its dependencies are in: the time goes
-// into their init functions (device probes), which overlap.
-// `on_module_tried`, when given, is called with each module's name once it loaded or failed.
+// Loads the modules of `list_path` from /lib/modules/<release>/ (release from uname), the
+// `system` part before the `disks` part. A module that fails is reported and the others still
+// load: a missing NIC driver must not stop boot. Modules load side by side, each once its
+// dependencies are in: the time goes into their init functions (device probes), which overlap.
+// `on_module_tried`, when given, is called with each module's name once it loaded or failed
+// (a module built into the kernel, or one not in modules.dep, at once).
 ErrorOr<ModuleLoadReport> load_module_list(
-    const std::string& list_path, ModuleStage stage = ModuleStage::boot,
-    const std::string& modules_root = "/lib/modules",
+    const std::string& list_path, const std::string& modules_root = "/lib/modules",
     const std::function<void(const std::string& name)>& on_module_tried = {});
 
 // load_module_list on a thread of its own, so that init looks for its disks while the drivers
 // of the others still probe: done_fd() becomes readable when the loading is over.
 class ModuleLoader {
   public:
-    static ErrorOr<std::unique_ptr<ModuleLoader>> start(std::string list_path, ModuleStage stage,
+    static ErrorOr<std::unique_ptr<ModuleLoader>> start(std::string list_path,
                                                         std::string modules_root = "/lib/modules");
     ModuleLoader(const ModuleLoader&) = delete;
     ModuleLoader& operator=(const ModuleLoader&) = delete;
     ~ModuleLoader();
 
-    // An eventfd, readable once every module of the stage was tried.
+    // An eventfd, readable once every module of the list was tried.
     int done_fd() const { return done_.get(); }
     // Waits for the end of the loading: its report, and when it ended (boot_timeline seconds).
     const ErrorOr<ModuleLoadReport>& wait();
     double finished_seconds() const { return finished_seconds_; }
     // Waits until the module `name` (as module_name gives it) was tried, or the loading is over.
     void wait_for_module(const std::string& name);
+    // Waits until every module of the list's `system` part was tried (the `disks` part may
+    // still be loading), or the loading is over.
+    void wait_for_system_part();
 
   private:
     explicit ModuleLoader(UniqueFd done) : done_(std::move(done)) {}
+    // Waits until each of `names` was tried, or the loading is over.
+    void wait_for_modules(const std::vector<std::string>& names);
 
     UniqueFd done_;
     std::thread thread_;
@@ -102,7 +109,10 @@ class ModuleLoader {
     std::mutex mutex_;
     std::condition_variable progress_;
     std::set<std::string> tried_;  // guarded by mutex_
-    bool over_ = false;            // guarded by mutex_
+    // The list's `system` part; nullopt when the list could not be read at the start (the
+    // loading then ends at once, with that error).
+    std::optional<std::vector<std::string>> system_part_;
+    bool over_ = false;  // guarded by mutex_
     double finished_seconds_ = 0;
 };
 

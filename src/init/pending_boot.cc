@@ -1,5 +1,8 @@
 #include "init/pending_boot.h"
 
+#include <poll.h>
+#include <unistd.h>
+
 #include "base/boot_timeline.h"
 #include "base/fs.h"
 #include "base/log.h"
@@ -24,6 +27,8 @@ PendingBoot::PendingBoot(std::unique_ptr<ModuleLoader> modules, std::string time
 PendingBoot::~PendingBoot() {
     if (media_thread_.joinable())
         media_thread_.join();
+    if (marker_thread_.joinable())
+        marker_thread_.join();
 }
 
 void PendingBoot::wait_for_file_system(const std::string& type, const std::string& module) {
@@ -45,6 +50,30 @@ void PendingBoot::wait_for_modules() {
             return;
         (void)boot_timeline::record_at(modules_->finished_seconds(), "modules loaded",
                                        timeline_path_);
+    });
+}
+
+void PendingBoot::wait_for_system_modules() {
+    if (modules_)
+        modules_->wait_for_system_part();
+}
+
+void PendingBoot::mark_modules_loading(const std::string& marker) {
+    if (!modules_ || marker_thread_.joinable())
+        return;
+    pollfd done{modules_->done_fd(), POLLIN, 0};
+    if (::poll(&done, 1, 0) == 1) {
+        wait_for_modules();  // over already: no marker, the report and the timeline now
+        return;
+    }
+    (void)fs::mkdir_p(fs::dirname(marker));
+    if (auto written = fs::write_file_atomic(marker, ""); !written) {
+        log::warn("marker of the loading modules: " + written.error().message());
+        return;
+    }
+    marker_thread_ = std::thread([this, marker] {
+        wait_for_modules();
+        ::unlink(marker.c_str());
     });
 }
 

@@ -1,8 +1,9 @@
 // What init leaves running when it goes on to the system engine: the boot stage of the kernel
 // modules (disk and CD-ROM drivers, whose probes take long under emulation) and the mount of
 // the boot medium, which waits for its drivers. The engine starts meanwhile: it waits for the
-// medium before it loads the system images, and for the modules before it brings up the
-// services (which may look for disks, as cloud-init does for its datasources).
+// medium only when it has system images to load from it, and for the system part of the
+// modules (not the other disks' drivers) before it brings up the services. cloud-init, which
+// looks for disks, waits for the rest while a marker file says they are still loading.
 #pragma once
 
 #include <memory>
@@ -40,6 +41,14 @@ class PendingBoot {
     // the console and records "modules loaded" in the boot timeline (its file is open then).
     void wait_for_modules();
 
+    // Blocks until the modules of the list's system part were tried
+    // (ModuleLoader::wait_for_system_part): what the services need.
+    void wait_for_system_modules();
+
+    // While the module stage is still loading, `marker` is a file (created now, removed once
+    // the stage is over, by a thread that also does wait_for_modules).
+    void mark_modules_loading(const std::string& marker);
+
     // Mounts the boot medium (init::mount_boot_media) on a thread: found as its drivers bring
     // it, or up to `wait_seconds` after they are all in.
     void start_media_mount(int wait_seconds);
@@ -52,6 +61,7 @@ class PendingBoot {
     std::unique_ptr<ModuleLoader> modules_;
     std::string timeline_path_;
     std::once_flag modules_reported_;
+    std::thread marker_thread_;
     std::thread media_thread_;
     std::optional<std::string> media_;  // written by media_thread_, read after its join
     std::once_flag media_joined_;

@@ -86,14 +86,6 @@ class SystemEngine {
         int log_fd = ::open(kEngineLog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
         if (log_fd >= 0)
             log::set_fd(log_fd);
-        // The modules only services need (network cards, container networking) load while
-        // the engine starts and checks its images; the services wait for them.
-        system->later_modules_ = std::thread([] {
-            auto report = load_module_list(std::string(kModuleList), ModuleStage::later);
-            report_modules(report);
-            if (report)
-                (void)boot_timeline::record("later modules loaded");
-        });
         return system;
     }
 
@@ -195,24 +187,37 @@ class SystemEngine {
         // and `ros config set` then applies without a restart (and after a reboot). Reading
         // it only when a pull needs it keeps it off the boot path.
         daemon.store.insecure_registries_source = [this] { return insecure_registries(); };
+        // libcurl is on the boot medium, whose mount the bring-up may not have waited for.
+        daemon.store.before_pull = [this] {
+            if (pending_)
+                (void)pending_->wait_for_media();
+        };
         daemon.on_ready = [this](engine::Engine& engine, image::Store& store) {
             {
                 std::lock_guard lock(mutex_);
                 engine_ = &engine;
             }
             (void)boot_timeline::record("engine ready");
-            // The engine started while init's last drivers probed and the boot medium was
-            // being mounted: the system images need the medium, the services the drivers.
-            if (auto media = pending_ ? pending_->wait_for_media() : std::nullopt) {
-                std::string images = *media + "/" + std::string(kImagesDirectory);
-                for (const auto& problem : load_system_images(store, images))
-                    console_line("warning: system images: " + problem);
+            // The engine started while init's modules loaded and the boot medium was being
+            // mounted. The system images need the medium, unless the store has every image
+            // the initrd's manifests name (a boot after the first, same release); the
+            // services need the system part of the modules, not the other disks' drivers
+            // (cloud-init waits for those itself).
+            if (system_images_present(store, kSystemImageManifests)) {
+                (void)boot_timeline::record("system images present");
+            } else {
+                if (auto media = pending_ ? pending_->wait_for_media() : std::nullopt) {
+                    std::string images = *media + "/" + std::string(kImagesDirectory);
+                    for (const auto& problem : load_system_images(store, images))
+                        console_line("warning: system images: " + problem);
+                }
+                (void)boot_timeline::record("system images loaded");
             }
-            (void)boot_timeline::record("system images loaded");
-            if (pending_)
-                pending_->wait_for_modules();
-            if (later_modules_.joinable())
-                later_modules_.join();
+            if (pending_) {
+                pending_->wait_for_system_modules();
+                (void)boot_timeline::record("system modules loaded");
+            }
+            (void)boot_timeline::record("bring-up started");
             // A second bring-up in one boot (the daemon was restarted) finds the marker.
             bool again = ::access(kServicesUpMarker, F_OK) == 0;
             LocalEngine local(engine, store);
@@ -281,7 +286,6 @@ class SystemEngine {
     BootOptions options_;
     std::unique_ptr<PendingBoot> pending_;  // null: nothing was left pending
     std::thread daemon_;
-    std::thread later_modules_;
     UniqueFd stop_fd_;  // readable: the daemon stops
     UniqueFd done_fd_;  // readable: the daemon returned
     UniqueFd restart_timer_;

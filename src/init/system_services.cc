@@ -29,14 +29,37 @@ namespace corral::init {
 
 namespace {
 
-// Each tag of a docker-archive with the id of its image ("sha256:" and the hex of the config
-// file's name), read from manifest.json: loading the archive through the image store would
-// mean unpacking it; a small tar walk finds the manifest instead.
-std::vector<std::pair<std::string, std::string>> archive_tags(const std::string& path) {
-    std::vector<std::pair<std::string, std::string>> tags;
+using ImageTags = std::vector<std::pair<std::string, std::string>>;
+
+// Each tag of a docker-archive's manifest.json with the id of its image ("sha256:" and the hex
+// of the config file's name). Entries that are not shaped so are left out.
+ImageTags manifest_tags(const std::string& text) {
+    ImageTags tags;
+    auto manifest = nlohmann::json::parse(text, nullptr, false);
+    if (!manifest.is_array())
+        return tags;
+    for (const auto& image : manifest) {
+        if (!image.is_object() || !image.contains("Config") || !image["Config"].is_string() ||
+            !image.contains("RepoTags") || !image["RepoTags"].is_array())
+            continue;
+        // "<hex>.json" (docker save) or "blobs/sha256/<hex>" (OCI-style names).
+        std::string config = image["Config"].get<std::string>();
+        config = config.substr(config.rfind('/') + 1);
+        if (config.ends_with(".json"))
+            config.resize(config.size() - 5);
+        for (const auto& tag : image["RepoTags"])
+            if (tag.is_string())
+                tags.emplace_back(tag.get<std::string>(), "sha256:" + config);
+    }
+    return tags;
+}
+
+// The tags of a docker-archive, from its manifest.json: loading the archive through the image
+// store would mean unpacking it; a small tar walk finds the manifest instead.
+ImageTags archive_tags(const std::string& path) {
     auto fd = sys::open(path, O_RDONLY);
     if (!fd)
-        return tags;
+        return {};
     // ustar: 512-byte headers; name at 0 (100 bytes), size (octal) at 124 (12 bytes). PAX
     // extended headers ('x') precede entries; manifest.json is a short name, no PAX needed.
     char header[512];
@@ -51,28 +74,19 @@ std::vector<std::pair<std::string, std::string>> archive_tags(const std::string&
             std::string text(size, '\0');
             if (::pread(fd->get(), text.data(), size, offset) != static_cast<ssize_t>(size))
                 break;
-            auto manifest = nlohmann::json::parse(text, nullptr, false);
-            if (!manifest.is_array())
-                break;
-            for (const auto& image : manifest) {
-                if (!image.is_object() || !image.contains("Config") ||
-                    !image["Config"].is_string() || !image.contains("RepoTags") ||
-                    !image["RepoTags"].is_array())
-                    continue;
-                // "<hex>.json" (docker save) or "blobs/sha256/<hex>" (OCI-style names).
-                std::string config = image["Config"].get<std::string>();
-                config = config.substr(config.rfind('/') + 1);
-                if (config.ends_with(".json"))
-                    config.resize(config.size() - 5);
-                for (const auto& tag : image["RepoTags"])
-                    if (tag.is_string())
-                        tags.emplace_back(tag.get<std::string>(), "sha256:" + config);
-            }
-            break;
+            return manifest_tags(text);
         }
         offset += static_cast<off_t>((size + 511) / 512 * 512);
     }
-    return tags;
+    return {};
+}
+
+// Every tag names the very image it names in the archive (the same config digest).
+bool tags_present(const image::Store& store, const ImageTags& tags) {
+    return !tags.empty() && std::all_of(tags.begin(), tags.end(), [&](const auto& tag) {
+        auto image = store.resolve(tag.first);
+        return image && image->id == tag.second;
+    });
 }
 
 }  // namespace
@@ -88,12 +102,7 @@ std::vector<std::string> load_system_images(image::Store& store, const std::stri
         std::string path = directory + "/" + file;
         // Already loaded when every tag names the very image of the archive (same config
         // digest): a rebuilt ISO with the same tags but new content is loaded again.
-        auto tags = archive_tags(path);
-        bool present = !tags.empty() && std::all_of(tags.begin(), tags.end(), [&](auto& tag) {
-            auto image = store.resolve(tag.first);
-            return image && image->id == tag.second;
-        });
-        if (present)
+        if (tags_present(store, archive_tags(path)))
             continue;
         auto fd = sys::open(path, O_RDONLY);
         if (!fd) {
@@ -110,6 +119,22 @@ std::vector<std::string> load_system_images(image::Store& store, const std::stri
             (void)boot_timeline::record("image " + file + " loaded");
     }
     return problems;
+}
+
+bool system_images_present(const image::Store& store, const std::string& manifests_directory) {
+    auto files = fs::list_dir(manifests_directory);
+    if (!files)
+        return false;
+    bool any = false;
+    for (const auto& file : *files) {
+        if (!file.ends_with(".json"))
+            continue;
+        auto text = fs::read_file(manifests_directory + "/" + file, 1 << 20);
+        if (!text || !tags_present(store, manifest_tags(*text)))
+            return false;
+        any = true;
+    }
+    return any;
 }
 
 std::map<std::string, std::vector<std::string>> service_prerequisites(

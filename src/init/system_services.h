@@ -21,6 +21,15 @@ namespace corral::init {
 // Returns one line per problem; a bad archive does not stop the others.
 std::vector<std::string> load_system_images(image::Store& store, const std::string& directory);
 
+// Where the initrd keeps the manifest.json of each archive of system images on its boot medium
+// (scripts/build-image): "<archive name>.json".
+inline constexpr const char* kSystemImageManifests = "/etc/corral/system-images";
+
+// Whether every tag of every manifest (docker-archive manifest.json, "*.json") in
+// `manifests_directory` names its very image in the store: then the boot medium has nothing
+// to load and the services need not wait for it. false when there is no manifest.
+bool system_images_present(const image::Store& store, const std::string& manifests_directory);
+
 struct ServicesReport {
     std::vector<std::string> started;     // services up (kept, started, or run to success)
     std::vector<std::string> made;        // of them, those whose container was (re)created

@@ -5,8 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <optional>
+#include <thread>
 
 #include "base/fs.h"
 #include "base/process.h"
@@ -120,4 +122,21 @@ TEST_F(BlockLabel, ListSkipsLoopRamAndEmptyDrives) {
 }
 
 }  // namespace
+// The wait of cloud-init for the disks' drivers: none without the marker, until it goes, or
+// the timeout.
+TEST(DiskDrivers, WaitEndsWhenTheMarkerGoesOrTheTimeIsUp) {
+    auto dir = fs::TempDir::create("/tmp", "corral-marker");
+    ASSERT_TRUE(dir);
+    std::string marker = dir->path() + "/disk-drivers-loading";
+    EXPECT_TRUE(wait_for_disk_drivers(0, marker));
+    ASSERT_TRUE(fs::write_file_atomic(marker, ""));
+    EXPECT_FALSE(wait_for_disk_drivers(0, marker));
+    std::thread remover([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        ::unlink(marker.c_str());
+    });
+    EXPECT_TRUE(wait_for_disk_drivers(30, marker));
+    remover.join();
+}
+
 }  // namespace corral::block

@@ -4,6 +4,7 @@
 // definitions and images made again, and restart policies of the other containers.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -217,6 +218,38 @@ TEST_F(BringUpTest, RestartPoliciesApplyToTheOtherContainersOnly) {
     EXPECT_EQ(inspect("plain").state.status, engine::Status::running);
     // Not configured any more: the bring-up's, left stopped.
     EXPECT_NE(inspect("old-service").state.status, engine::Status::running);
+}
+
+// The initrd's manifests (docker-archive manifest.json, one per archive of the boot medium)
+// against the store: only the very images (tag and config digest) count as present.
+TEST_F(BringUpTest, SystemImagesArePresentOnlyWhenEveryTagNamesItsImage) {
+    auto image = store_->resolve("busybox:test");
+    ASSERT_TRUE(image) << image.error().message();
+    std::string hex = image->id.substr(image->id.find(':') + 1);
+    std::string manifests = dir_->path() + "/manifests";
+    ASSERT_TRUE(fs::mkdir_p(manifests));
+    EXPECT_FALSE(system_images_present(*store_, manifests));  // no manifest
+    EXPECT_FALSE(system_images_present(*store_, dir_->path() + "/none"));
+    auto manifest = [&](const std::string& tag, const std::string& config) {
+        return R"([{"Config": ")" + config + R"(", "RepoTags": [")" + tag + R"("], "Layers": []}])";
+    };
+    ASSERT_TRUE(
+        fs::write_file_atomic(manifests + "/a.json", manifest("busybox:test", hex + ".json")));
+    EXPECT_TRUE(system_images_present(*store_, manifests));
+    // OCI-style config names work the same.
+    ASSERT_TRUE(fs::write_file_atomic(manifests + "/a.json",
+                                      manifest("busybox:test", "blobs/sha256/" + hex)));
+    EXPECT_TRUE(system_images_present(*store_, manifests));
+    // The same tag on other content (a new release), a tag the store lacks, a broken file.
+    std::string other(hex.size(), '0');
+    ASSERT_TRUE(fs::write_file_atomic(manifests + "/b.json", manifest("busybox:test", other)));
+    EXPECT_FALSE(system_images_present(*store_, manifests));
+    ASSERT_TRUE(fs::write_file_atomic(manifests + "/b.json", manifest("corral/none:1", hex)));
+    EXPECT_FALSE(system_images_present(*store_, manifests));
+    ASSERT_TRUE(fs::write_file_atomic(manifests + "/b.json", "[{\"Config\": "));
+    EXPECT_FALSE(system_images_present(*store_, manifests));
+    ASSERT_EQ(::unlink((manifests + "/b.json").c_str()), 0);
+    EXPECT_TRUE(system_images_present(*store_, manifests));
 }
 
 }  // namespace

@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -91,15 +93,15 @@ TEST(ModuleList, CommentsAndBlankLines) {
               (std::vector<std::string>{"virtio_blk", "ext4"}));
 }
 
-TEST(ModuleList, StagesSplitAtTheLaterLine) {
-    auto stages =
-        parse_module_stages("virtio_blk\next4 # fs\n\n[later]  # services\ne1000\nveth\n");
-    EXPECT_EQ(stages.boot, (std::vector<std::string>{"virtio_blk", "ext4"}));
-    EXPECT_EQ(stages.later, (std::vector<std::string>{"e1000", "veth"}));
-    // Without the line, everything is needed at boot; the whole list never names `[later]`.
-    EXPECT_TRUE(parse_module_stages("ext4\n").later.empty());
-    EXPECT_EQ(parse_module_list("ext4\n[later]\nveth\n"),
-              (std::vector<std::string>{"ext4", "veth"}));
+TEST(ModuleList, PartsSplitAtTheDisksLine) {
+    auto stages = parse_module_stages("virtio_blk\next4 # fs\n\n[disks]  # last\nahci\nsr_mod\n");
+    EXPECT_EQ(stages.system, (std::vector<std::string>{"virtio_blk", "ext4"}));
+    EXPECT_EQ(stages.disks, (std::vector<std::string>{"ahci", "sr_mod"}));
+    // Without the line, the services wait for everything; the whole list never names
+    // `[disks]`.
+    EXPECT_TRUE(parse_module_stages("ext4\n").disks.empty());
+    EXPECT_EQ(parse_module_list("ext4\n[disks]\nahci\n"),
+              (std::vector<std::string>{"ext4", "ahci"}));
 }
 
 TEST(ModuleIndex, DependenciesOfAFile) {
@@ -124,15 +126,20 @@ TEST(ModuleList, ShippedListResolvesAgainstItsOwnNames) {
     std::fclose(file);
     auto names = parse_module_list(content);
     EXPECT_GT(names.size(), 10u);
-    // The disks and file systems init needs to find the state disk and the boot medium load
-    // in the first stage; network and netfilter modules wait for the second.
+    // The state disk's path, container roots and what the services need (network cards,
+    // netfilter) are in the system part, the state disk's drivers first; the other disks and
+    // the CD-ROM come last.
     auto stages = parse_module_stages(content);
-    for (const char* needed : {"virtio_blk", "ahci", "sr_mod", "ext4", "isofs", "overlay"})
-        EXPECT_NE(std::find(stages.boot.begin(), stages.boot.end(), needed), stages.boot.end())
+    ASSERT_GE(stages.system.size(), 2u);
+    EXPECT_EQ(stages.system[0], "virtio_pci");
+    EXPECT_EQ(stages.system[1], "virtio_blk");
+    for (const char* needed : {"ext4", "overlay", "button", "virtio_net", "bridge", "nf_conntrack"})
+        EXPECT_NE(std::find(stages.system.begin(), stages.system.end(), needed),
+                  stages.system.end())
             << needed;
-    for (const char* later : {"bridge", "nf_conntrack", "virtio_net"})
-        EXPECT_NE(std::find(stages.later.begin(), stages.later.end(), later), stages.later.end())
-            << later;
+    for (const char* disk : {"ahci", "sr_mod", "isofs", "ata_piix"})
+        EXPECT_NE(std::find(stages.disks.begin(), stages.disks.end(), disk), stages.disks.end())
+            << disk;
     for (const auto& name : names) {
         EXPECT_EQ(name.find('/'), std::string::npos) << name;
         EXPECT_EQ(name.find('='), std::string::npos) << name;
@@ -165,11 +172,11 @@ TEST(ModuleLoader, SignalsDoneAndReportsEveryModule) {
     auto dir = fs::TempDir::create("/tmp", "corral-modules");
     ASSERT_TRUE(dir);
     fake_module_tree(dir->path(), "kernel/a.ko:\nkernel/b.ko: kernel/a.ko\n",
-                     {"kernel/a.ko", "kernel/b.ko"}, "b\nmissing\n[later]\na\n");
+                     {"kernel/a.ko", "kernel/b.ko"}, "b\nmissing\n[disks]\na\n");
     ASSERT_FALSE(::testing::Test::HasFatalFailure());
     std::string list = dir->path() + "/modules";
 
-    auto loader = ModuleLoader::start(list, ModuleStage::boot, dir->path() + "/lib/modules");
+    auto loader = ModuleLoader::start(list, dir->path() + "/lib/modules");
     ASSERT_TRUE(loader) << loader.error().message();
     // A module that failed counts as tried; an unknown one is waited for until the end.
     (*loader)->wait_for_module("a");
@@ -184,6 +191,43 @@ TEST(ModuleLoader, SignalsDoneAndReportsEveryModule) {
     EXPECT_GT((*loader)->finished_seconds(), 0.0);
 }
 
+// The disks part starts once every module of the system part was tried: the kernel would make
+// a system module loaded beside a disk controller wait for the controller's probes.
+TEST(ModuleLoader, LoadsTheDisksPartAfterTheSystemPart) {
+    auto dir = fs::TempDir::create("/tmp", "corral-modules");
+    ASSERT_TRUE(dir);
+    std::string dep;
+    std::vector<std::string> files;
+    std::string list;
+    for (const char* name : {"s1", "s2", "s3", "s4", "s5", "s6", "[disks]", "d1", "d2"}) {
+        list += std::string(name) + "\n";
+        if (name[0] == '[')
+            continue;
+        dep += "kernel/" + std::string(name) + ".ko:\n";
+        files.push_back("kernel/" + std::string(name) + ".ko");
+    }
+    fake_module_tree(dir->path(), dep, files, list);
+    ASSERT_FALSE(::testing::Test::HasFatalFailure());
+    std::mutex mutex;
+    std::vector<std::string> tried;
+    auto report = load_module_list(dir->path() + "/modules", dir->path() + "/lib/modules",
+                                   [&](const std::string& name) {
+                                       std::lock_guard lock(mutex);
+                                       tried.push_back(name);
+                                   });
+    ASSERT_TRUE(report) << report.error().message();
+    ASSERT_EQ(tried.size(), 8u);
+    std::vector<std::string> last(tried.end() - 2, tried.end());
+    std::sort(last.begin(), last.end());
+    EXPECT_EQ(last, (std::vector<std::string>{"d1", "d2"}));
+
+    // The system part alone is waited for (an unknown name counts as tried).
+    auto loader = ModuleLoader::start(dir->path() + "/modules", dir->path() + "/lib/modules");
+    ASSERT_TRUE(loader) << loader.error().message();
+    (*loader)->wait_for_system_part();
+    (*loader)->wait();
+}
+
 // What init leaves pending: the module stage is waited for (and reported) once whoever asks
 // first, from any thread; a boot without a CORRALOS medium ends the mount with nullopt.
 TEST(PendingBoot, WaitsForTheModulesOnceAndForAMediumThatIsNotThere) {
@@ -192,7 +236,7 @@ TEST(PendingBoot, WaitsForTheModulesOnceAndForAMediumThatIsNotThere) {
     fake_module_tree(dir->path(), "kernel/a.ko:\n", {"kernel/a.ko"}, "a\n");
     ASSERT_FALSE(::testing::Test::HasFatalFailure());
     std::string list = dir->path() + "/modules";
-    auto loader = ModuleLoader::start(list, ModuleStage::boot, dir->path() + "/lib/modules");
+    auto loader = ModuleLoader::start(list, dir->path() + "/lib/modules");
     ASSERT_TRUE(loader) << loader.error().message();
     std::string timeline = dir->path() + "/boot-timeline";
     PendingBoot pending(std::move(*loader), timeline);
@@ -212,11 +256,36 @@ TEST(PendingBoot, WaitsForTheModulesOnceAndForAMediumThatIsNotThere) {
     EXPECT_EQ(recorded->find("boot medium"), std::string::npos) << *recorded;
 }
 
+// The marker of the loading modules: there while they load, gone after, with the stage's end
+// recorded; a stage already over makes no marker.
+TEST(PendingBoot, MarksTheModulesLoadingUntilTheyAreIn) {
+    auto dir = fs::TempDir::create("/tmp", "corral-pending");
+    ASSERT_TRUE(dir);
+    fake_module_tree(dir->path(), "kernel/a.ko:\n", {"kernel/a.ko"}, "a\n");
+    ASSERT_FALSE(::testing::Test::HasFatalFailure());
+    std::string timeline = dir->path() + "/boot-timeline";
+    std::string marker = dir->path() + "/run/disk-drivers-loading";
+    {
+        auto loader = ModuleLoader::start(dir->path() + "/modules", dir->path() + "/lib/modules");
+        ASSERT_TRUE(loader) << loader.error().message();
+        PendingBoot pending(std::move(*loader), timeline);
+        pending.mark_modules_loading(marker);
+        pending.wait_for_modules();
+    }  // joins the marker's thread
+    EXPECT_NE(::access(marker.c_str(), F_OK), 0);
+    auto recorded = fs::read_file(timeline);
+    ASSERT_TRUE(recorded) << recorded.error().message();
+    EXPECT_NE(recorded->find(" modules loaded\n"), std::string::npos) << *recorded;
+    EXPECT_EQ(recorded->find("modules loaded"), recorded->rfind("modules loaded")) << *recorded;
+}
+
 TEST(PendingBoot, WithoutALoaderNothingIsWaitedFor) {
     PendingBoot pending(nullptr, "/nonexistent/boot-timeline");
     EXPECT_EQ(pending.modules_done_fd(), -1);
     pending.wait_for_file_system("no_such_fs", "no_such_module");
     pending.wait_for_modules();
+    pending.wait_for_system_modules();
+    pending.mark_modules_loading("/nonexistent/marker");
     EXPECT_EQ(pending.wait_for_media(), std::nullopt);
 }
 
