@@ -186,7 +186,8 @@ class Vm:
             "-chardev", f"socket,id=serial0,path={self.serial_path},server=on,wait=off,logfile={self.serial_log},logappend=on",
             "-serial", "chardev:serial0",
             "-monitor", f"unix:{self.monitor_path},server,nowait",
-            "-drive", f"file={ISO},media=cdrom,if=ide,readonly=on", "-boot", "d",
+            # Index 2, the place of QEMU's default CD-ROM drive (else a second, empty one).
+            "-drive", f"file={ISO},media=cdrom,if=ide,index=2,readonly=on", "-boot", "d",
             "-drive", f"file={self.state_disk},if=virtio,format=qcow2",
             "-netdev", f"user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22"
             # cmd: one socat per connection of the guest (a tcp: chardev would be a single
