@@ -17,8 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto index = corral::init::ModuleIndex::parse(text);
     corral::init::ModuleStages stages = corral::init::parse_module_stages(text);
     if (index) {
-        (void)index->load_order(stages.boot);
-        (void)index->load_order(stages.later);
+        (void)index->load_order(stages.system);
+        (void)index->load_order(stages.disks);
     }
     (void)corral::init::module_name(text);
     (void)corral::init::parse_mount_table(text);
