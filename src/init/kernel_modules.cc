@@ -146,13 +146,12 @@ std::set<std::string> builtin_modules(const std::string& directory) {
     return names;
 }
 
-}  // namespace
-
-ErrorOr<ModuleLoadReport> load_module_list(
-    const std::string& list_path, const std::string& modules_root,
+// load_module_list once the list is read: ModuleLoader::start reads it before its thread does
+// the loading.
+ErrorOr<ModuleLoadReport> load_modules(
+    ModuleStages stages, const std::string& modules_root,
     const std::function<void(const std::string& name)>& on_module_tried) {
     std::string directory = modules_root + "/" + kernel_release();
-    auto stages = parse_module_stages(TRY(fs::read_file(list_path)));
     auto index = TRY(ModuleIndex::parse(TRY(fs::read_file(directory + "/modules.dep"))));
     auto builtin = builtin_modules(directory);
     ModuleLoadReport report;
@@ -265,6 +264,15 @@ ErrorOr<ModuleLoadReport> load_module_list(
     return report;
 }
 
+}  // namespace
+
+ErrorOr<ModuleLoadReport> load_module_list(
+    const std::string& list_path, const std::string& modules_root,
+    const std::function<void(const std::string& name)>& on_module_tried) {
+    return load_modules(parse_module_stages(TRY(fs::read_file(list_path))), modules_root,
+                        on_module_tried);
+}
+
 ErrorOr<std::unique_ptr<ModuleLoader>> ModuleLoader::start(std::string list_path,
                                                            std::string modules_root) {
     int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -272,15 +280,23 @@ ErrorOr<std::unique_ptr<ModuleLoader>> ModuleLoader::start(std::string list_path
         return Error::from_errno("eventfd", "module loading", errno);
     std::unique_ptr<ModuleLoader> loader(new ModuleLoader(UniqueFd(fd)));
     ModuleLoader* self = loader.get();
-    if (auto text = fs::read_file(list_path))
-        self->system_part_ = parse_module_stages(*text).system;
-    self->thread_ = std::thread([self, list_path = std::move(list_path),
-                                 modules_root = std::move(modules_root)] {
-        auto report = load_module_list(list_path, modules_root, [self](const std::string& name) {
+    // Read once: the system part is waited for by name, and the thread loads the whole list
+    // (or reports why it could not be read).
+    auto text = fs::read_file(list_path);
+    std::optional<ModuleStages> stages;
+    if (text) {
+        stages = parse_module_stages(*text);
+        self->system_part_ = stages->system;
+    }
+    self->thread_ = std::thread([self, text = std::move(text), stages = std::move(stages),
+                                 modules_root = std::move(modules_root)]() mutable {
+        auto tried = [self](const std::string& name) {
             std::lock_guard lock(self->mutex_);
             self->tried_.insert(name);
             self->progress_.notify_all();
-        });
+        };
+        auto report = stages ? load_modules(std::move(*stages), modules_root, tried)
+                             : ErrorOr<ModuleLoadReport>(text.error());
         self->report_.emplace(std::move(report));
         self->finished_seconds_ = boot_timeline::now_seconds();
         {

@@ -228,6 +228,18 @@ TEST(ModuleLoader, LoadsTheDisksPartAfterTheSystemPart) {
     (*loader)->wait();
 }
 
+// A list that cannot be read: the loading ends at once with the read's error, and nothing
+// waits for a part it never had.
+TEST(ModuleLoader, UnreadableListEndsWithItsError) {
+    auto loader = ModuleLoader::start("/nonexistent/corral-modules", "/nonexistent");
+    ASSERT_TRUE(loader) << loader.error().message();
+    (*loader)->wait_for_system_part();
+    const auto& report = (*loader)->wait();
+    ASSERT_FALSE(report);
+    EXPECT_NE(report.error().message().find("/nonexistent/corral-modules"), std::string::npos)
+        << report.error().message();
+}
+
 // What init leaves pending: the module stage is waited for (and reported) once whoever asks
 // first, from any thread; a boot without a CORRALOS medium ends the mount with nullopt.
 TEST(PendingBoot, WaitsForTheModulesOnceAndForAMediumThatIsNotThere) {
