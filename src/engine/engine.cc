@@ -142,8 +142,9 @@ ErrorOr<void> EngineImpl::initialize() {
     if (auto factory = runtime::prepare_shim_factory(runtime_); factory.is_error())
         log::debug("shim factory: " + factory.error().message());
     supervisor_ = std::thread([this] { supervisor_loop(); });
-    worker_ = std::thread([this] { worker_loop(); });
-    enqueue([this] { network_namespaces_.fill(); });
+    worker_.start();
+    housekeeping_.start();
+    enqueue_housekeeping([this] { network_namespaces_.fill(); });
     if (options_.restore_restart_policies) {
         std::lock_guard lock(mutex_);
         for (const auto& [id, record] : containers_) {

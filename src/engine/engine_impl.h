@@ -1,5 +1,6 @@
-// The engine's implementation: the container table, supervision and the worker that runs
-// delayed actions (restarts with backoff, auto-removal). Split by concern over engine.cc
+// The engine's implementation: the container table, supervision, the worker that runs
+// delayed actions (restarts with backoff, auto-removal) and the housekeeping (clean-up after
+// removals, network namespaces made ahead) at idle priority. Split by concern over engine.cc
 // (records, create, queries), lifecycle.cc (start/stop/remove/wait, supervisor), attach.cc
 // (attach, logs, resize) and exec.cc (exec, top).
 //
@@ -9,14 +10,13 @@
 // `mutex_`, never while holding it.
 #pragma once
 
-#include <condition_variable>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
 
+#include "base/work_queue.h"
 #include "engine/engine.h"
 #include "engine/events.h"
 #include "engine/notifier.h"
@@ -167,14 +167,16 @@ class EngineImpl final : public Engine {
     void handle_container_exit_locked(ContainerRecord& record);
     // Blocks until the container's last shim is gone (its clean-up done), or the timeout.
     void wait_shim_gone(const std::shared_ptr<ContainerRecord>& record, int64_t timeout_ns);
-    // Runs `action` on the worker once the container's last shim is gone (mutex_ held).
+    // Runs `action` on the housekeeping queue once the container's last shim is gone (mutex_
+    // held).
     void when_shim_gone_locked(ContainerRecord& record, std::function<void()> action);
     void handle_exec_exit(const std::string& exec_id);
     void record_exit_locked(ContainerRecord& record, const runtime::ExitStatus& status);
     void wake_supervisor();
     // Worker: delayed actions (restarts, auto-removal).
-    void worker_loop();
     void enqueue(std::function<void()> action);
+    // Housekeeping: what nobody waits for (a removal's clean-up, namespaces made ahead).
+    void enqueue_housekeeping(std::function<void()> action);
     void restart_due(const std::string& id);
 
     // Streams.
@@ -187,7 +189,7 @@ class EngineImpl final : public Engine {
     EngineOptions options_;
     image::Store& store_;
     runtime::RuntimeOptions runtime_;
-    // Network namespaces for containers of their own network, made on the worker.
+    // Network namespaces for containers of their own network, made by the housekeeping.
     runtime::NetworkNamespacePool network_namespaces_{2};
 
     std::mutex mutex_;
@@ -206,11 +208,8 @@ class EngineImpl final : public Engine {
     std::map<uint64_t, std::function<void(uint64_t)>> watches_;
     std::thread supervisor_;
 
-    std::mutex worker_mutex_;
-    std::condition_variable worker_cv_;
-    std::deque<std::function<void()>> worker_queue_;
-    bool worker_stop_ = false;
-    std::thread worker_;
+    WorkQueue worker_{WorkQueue::Priority::normal};
+    WorkQueue housekeeping_{WorkQueue::Priority::idle};
 };
 
 }  // namespace corral::engine

@@ -260,7 +260,7 @@ ErrorOr<void> EngineImpl::start_operation(const std::shared_ptr<ContainerRecord>
         if (network_namespace)
             request->namespace_paths["network"] = runtime::descriptor_path(network_namespace.get());
         if (!network_namespaces_.disabled())
-            enqueue([this] { network_namespaces_.fill(); });
+            enqueue_housekeeping([this] { network_namespaces_.fill(); });
     }
     // Leftovers of an earlier run (exit status, sockets) must not be mistaken for this one;
     // its shim is gone first (it cleans up after reporting the exit), and what it left of the
@@ -770,14 +770,9 @@ void EngineImpl::shutdown() {
     runtime::drop_shim_factory();
     events_.close();
     state_changed();
-    {
-        std::lock_guard lock(worker_mutex_);
-        worker_stop_ = true;
-    }
-    worker_cv_.notify_all();
     wake_supervisor();
-    if (worker_.joinable())
-        worker_.join();
+    worker_.stop();
+    housekeeping_.stop();
     if (supervisor_.joinable())
         supervisor_.join();
     // Attach clients still waiting for a start are told to give up.

@@ -1,5 +1,6 @@
 // Supervision: the thread that watches shim and exec pidfds (epoll, no polling) and runs
-// restart timers, and the worker that performs delayed actions (restarts, auto-removal).
+// restart timers, the worker that performs delayed actions (restarts, auto-removal) and the
+// housekeeping queue.
 #include <sys/epoll.h>
 
 #include <algorithm>
@@ -192,19 +193,20 @@ void EngineImpl::wait_shim_gone(const std::shared_ptr<ContainerRecord>& record,
 
 void EngineImpl::when_shim_gone_locked(ContainerRecord& record, std::function<void()> action) {
     if (!record.shim_pidfd) {
-        enqueue(std::move(action));
+        enqueue_housekeeping(std::move(action));
         return;
     }
     // A watch of its own on a duplicate of the pidfd, held by the callback until it has run.
     auto copy = sys::duplicate(record.shim_pidfd.get());
     if (copy.is_error()) {
-        enqueue(std::move(action));
+        enqueue_housekeeping(std::move(action));
         return;
     }
     auto pidfd = std::make_shared<UniqueFd>(copy.release_value());
     uint64_t key = 0;
-    watch_pidfd_locked(key, pidfd->get(),
-                       [this, pidfd, action = std::move(action)](uint64_t) { enqueue(action); });
+    watch_pidfd_locked(key, pidfd->get(), [this, pidfd, action = std::move(action)](uint64_t) {
+        enqueue_housekeeping(action);
+    });
 }
 
 void EngineImpl::handle_container_exit_locked(ContainerRecord& record) {
@@ -280,28 +282,11 @@ void EngineImpl::restart_due(const std::string& id) {
 // Worker ----------------------------------------------------------------------------------------
 
 void EngineImpl::enqueue(std::function<void()> action) {
-    {
-        std::lock_guard lock(worker_mutex_);
-        if (worker_stop_)
-            return;
-        worker_queue_.push_back(std::move(action));
-    }
-    worker_cv_.notify_one();
+    (void)worker_.post(std::move(action));
 }
 
-void EngineImpl::worker_loop() {
-    for (;;) {
-        std::function<void()> action;
-        {
-            std::unique_lock lock(worker_mutex_);
-            worker_cv_.wait(lock, [&] { return worker_stop_ || !worker_queue_.empty(); });
-            if (worker_stop_)
-                return;
-            action = std::move(worker_queue_.front());
-            worker_queue_.pop_front();
-        }
-        action();
-    }
+void EngineImpl::enqueue_housekeeping(std::function<void()> action) {
+    (void)housekeeping_.post(std::move(action));
 }
 
 }  // namespace corral::engine
