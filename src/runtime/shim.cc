@@ -333,6 +333,9 @@ class Shim {
                 break;
             case protocol::type::start:
                 client.out += protocol::encode(protocol::type::start_result, start());
+                // Answered now: a container that ended at once is handled after, and the
+                // engine's start waits for this answer alone.
+                (void)write_client(client);
                 break;
             default:
                 break;
@@ -582,9 +585,18 @@ int run_shim(const ShimArguments& arguments) {
         return 1;
     if (pid > 0)
         ::_exit(0);
+    return run_forked_shim(arguments);
+}
+
+int run_forked_shim(const ShimArguments& arguments) {
+    // The container is our child, and so is every orphan of its pid namespace.
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);
     // A stray terminal or session signal must not take the container's supervisor down; the
-    // processes it starts get default dispositions back (spawn resets them).
+    // processes it starts get default dispositions back (spawn resets them). SIGCHLD is ours
+    // to collect (the factory lets the kernel reap its children: not us).
+    struct sigaction collect {};
+    collect.sa_handler = SIG_DFL;
+    ::sigaction(SIGCHLD, &collect, nullptr);
     for (int ignored : {SIGPIPE, SIGHUP, SIGINT, SIGTERM, SIGQUIT})
         ::signal(ignored, SIG_IGN);
     // Hold none of the engine's descriptors beyond the readiness pipe.

@@ -27,14 +27,18 @@ std::vector<std::string> shim_command_line(const RuntimeOptions& runtime,
                                            const ShimOptions& options, int ready_fd);
 ErrorOr<ShimArguments> parse_shim_command_line(const std::vector<std::string>& arguments);
 
-// Runs the shim to the end (the container's exit); returns the shim's exit code.
+// Runs the shim to the end (the container's exit); returns the shim's exit code. run_shim
+// first forks and ends the calling process (the shim leaves its spawner's process tree);
+// run_forked_shim runs in the calling process, a fresh child of the shim factory.
 int run_shim(const ShimArguments& arguments);
+int run_forked_shim(const ShimArguments& arguments);
 
 // The shim factory (runtime::prepare_shim_factory): reads requests from `socket_fd` (a
 // SOCK_SEQPACKET socket), each a shim command line, NUL-separated, with the shim's readiness
-// pipe passed along (SCM_RIGHTS), and forks a shim for each, which leaves the factory's process
-// tree as a spawned one does. A request that cannot be read as one gets "error ..." on its
-// pipe. Returns when the engine closes its end.
+// pipe passed along (SCM_RIGHTS), and forks a shim for each: one fork on the start's path, the
+// shim a child of the factory, which the kernel reaps (SA_NOCLDWAIT); when the factory ends
+// with the engine, its shims go on under init (or the nearest subreaper). A request that
+// cannot be read as one gets "error ..." on its pipe. Returns when the engine closes its end.
 int run_shim_factory(int socket_fd);
 
 // Start time of a process in clock ticks since boot (/proc/<pid>/stat field 22); 0 if gone.

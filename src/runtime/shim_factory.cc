@@ -1,6 +1,6 @@
 // The shim factory: a corral-shim that forks a shim per request (runtime/shim.h).
+#include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -47,6 +47,11 @@ void refuse(int ready_fd, const std::string& message) {
 }  // namespace
 
 int run_shim_factory(int socket_fd) {
+    // The shims are our children and nothing here waits for them: the kernel reaps them.
+    struct sigaction reap {};
+    reap.sa_handler = SIG_DFL;
+    reap.sa_flags = SA_NOCLDWAIT;
+    ::sigaction(SIGCHLD, &reap, nullptr);
     std::string buffer(request_limit, '\0');
     for (;;) {
         auto request = receive_request(socket_fd, buffer);
@@ -72,13 +77,9 @@ int run_shim_factory(int socket_fd) {
         }
         if (child == 0) {
             ::close(socket_fd);
-            // run_shim forks the shim and ends this intermediate process at once.
-            ::_exit(run_shim(*parsed));
+            ::_exit(run_forked_shim(*parsed));
         }
         request->ready.reset();
-        int status = 0;
-        while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
-        }
     }
 }
 
