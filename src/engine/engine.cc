@@ -121,6 +121,12 @@ ErrorOr<void> EngineImpl::initialize() {
     } else {
         log::debug("crun stays unpinned: " + pinned.error().message());
     }
+    // Without it crun makes the mount points an image lacks in each container's upper dir.
+    std::string init_layer = fs::join(options_.data_root, "init-layer");
+    if (auto prepared = runtime::prepare_init_layer(init_layer))
+        init_layer_ = init_layer;
+    else
+        log::debug("init layer: " + prepared.error().message());
     // Without it containers cannot start; the start reports the problem, so a failure here
     // does not keep the engine (and the containers it can still list) down.
     auto cgroups = runtime::prepare_cgroup_parent(runtime_.cgroup_mount, runtime_.cgroup_parent);

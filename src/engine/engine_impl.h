@@ -189,6 +189,8 @@ class EngineImpl final : public Engine {
     EngineOptions options_;
     image::Store& store_;
     runtime::RuntimeOptions runtime_;
+    // runtime::prepare_init_layer's, laid over every container's image; empty if it failed.
+    std::string init_layer_;
     // Network namespaces for containers of their own network, made by the housekeeping.
     runtime::NetworkNamespacePool network_namespaces_{2};
 

@@ -150,6 +150,8 @@ ErrorOr<runtime::BundleRequest> EngineImpl::bundle_request(const Container& cont
             log::debug("seccomp filter left to crun: " + program.error().message());
     }
     request.lower_dirs = TRY(store_.layer_dirs(container.image_id));
+    if (!init_layer_.empty())
+        request.lower_dirs.push_back(init_layer_);  // the top lower layer
     request.container_dir = container_dir(container.id);
     request.exec_root_dir = exec_root_dir(container.id);
     // "container:NAME" modes join the namespaces of that (running) container.

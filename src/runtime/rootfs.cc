@@ -1,7 +1,10 @@
 // The container's root: an overlay of the image layers with a per-container upper dir.
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <iterator>
 
 #include "base/fs.h"
 #include "base/reaper.h"
@@ -117,6 +120,67 @@ std::string RootfsMount::release() {
     std::string target = std::move(target_);
     target_.clear();
     return target;
+}
+
+namespace {
+
+constexpr const char* init_layer_dirs[] = {"dev", "proc", "sys", "etc"};
+constexpr const char* init_layer_files[] = {"etc/hostname", "etc/hosts", "etc/resolv.conf"};
+
+// Exactly the entries above, each of its type, mode and size, owned by root.
+bool init_layer_complete(const std::string& directory) {
+    auto entry_ok = [](const std::string& path, mode_t type, mode_t mode) {
+        struct stat info {};
+        return ::lstat(path.c_str(), &info) == 0 && (info.st_mode & S_IFMT) == type &&
+               (info.st_mode & 07777) == mode && info.st_uid == 0 && info.st_gid == 0 &&
+               (type != S_IFREG || info.st_size == 0);
+    };
+    if (!entry_ok(directory, S_IFDIR, 0755))
+        return false;
+    for (const char* name : init_layer_dirs)
+        if (!entry_ok(fs::join(directory, name), S_IFDIR, 0755))
+            return false;
+    for (const char* name : init_layer_files)
+        if (!entry_ok(fs::join(directory, name), S_IFREG, 0644))
+            return false;
+    auto top = fs::list_dir(directory);
+    auto etc = fs::list_dir(fs::join(directory, "etc"));
+    return top && etc && top->size() == std::size(init_layer_dirs) &&
+           etc->size() == std::size(init_layer_files);
+}
+
+}  // namespace
+
+ErrorOr<void> prepare_init_layer(const std::string& directory) {
+    if (init_layer_complete(directory))
+        return {};
+    std::string building = directory + ".new";
+    TRY(fs::remove_tree(building));
+    TRY(fs::mkdir_p(building, 0755));
+    TRY(sys::chmod(building, 0755));  // whatever the umask
+    for (const char* name : init_layer_dirs) {
+        std::string path = fs::join(building, name);
+        if (::mkdir(path.c_str(), 0755) < 0)
+            return Error::from_errno("mkdir", path, errno);
+        TRY(sys::chmod(path, 0755));
+    }
+    for (const char* name : init_layer_files) {
+        std::string path = fs::join(building, name);
+        TRY(fs::write_file_atomic(path, "", 0644));
+        TRY(sys::chmod(path, 0644));
+    }
+    // A layer in place but not as it should be goes aside first: rename(2) replaces only an
+    // empty directory.
+    if (TRY(fs::exists(directory))) {
+        std::string old = directory + ".old";
+        TRY(fs::remove_tree(old));
+        TRY(sys::rename(directory, old));
+        TRY(fs::remove_tree(old));
+    }
+    TRY(sys::rename(building, directory));
+    if (!init_layer_complete(directory))
+        return Error::internal(directory + ": the init layer is not as it was made");
+    return {};
 }
 
 ErrorOr<void> unmount_rootfs(const std::string& container_dir) {

@@ -131,6 +131,15 @@ class RootfsMount {
 // Unmounts <container_dir>/rootfs if mounted; absent mount is not an error.
 ErrorOr<void> unmount_rootfs(const std::string& container_dir);
 
+// The init layer, shared by every container of an engine and laid over its image's layers (the
+// top lower dir): the mount points crun needs that an image may lack (dev, proc, sys, and the
+// empty etc/hostname, etc/hosts and etc/resolv.conf that the bind mounts cover), as dockerd's
+// per-container init layer has them. crun then creates nothing in the container's upper dir
+// on the data disk before the container runs (an /etc copied up and three files, then their
+// removal with a --rm container). Made once at `directory` (built aside, then renamed into
+// place); one found with other content is replaced.
+ErrorOr<void> prepare_init_layer(const std::string& directory);
+
 // A prepared bundle: rootfs mounted, config.json and the /etc files written. The mount is
 // undone when this object dies unless released (then the shim unmounts it at exit).
 struct Bundle {

@@ -115,6 +115,31 @@ def test_removed_containers_leave_nothing_behind(daemon, docker, image, engine, 
         pytest.fail(f"left behind: {[left(container) for container in ids]}")
 
 
+def test_init_layer_leaves_the_upper_dir_empty(daemon, docker, image, engine):
+    """The test image has no /etc/hosts, /etc/hostname or /etc/resolv.conf: the mount points
+    come from the engine's init layer, so starting the container writes nothing in its upper
+    dir on the data disk, and the files still show the engine's content (also with a
+    read-only root, where nothing could be made)."""
+    if engine == "dockerd":
+        pytest.skip("checks our engine's own directory layout")
+    container = docker.out("run", "-d", "--hostname", "layered", image, "sleep", "1000")
+    try:
+        upper = daemon.data_root / "containers" / container / "upper"
+        assert upper.is_dir()
+        assert sorted(os.listdir(upper)) == []
+        assert docker.out("exec", container, "cat", "/etc/hostname") == "layered"
+        assert "localhost" in docker.out("exec", container, "cat", "/etc/hosts")
+        listed = docker.out("exec", container, "ls", "-d", "/proc", "/sys", "/dev").split()
+        assert sorted(listed) == ["/dev", "/proc", "/sys"]
+    finally:
+        docker("rm", "-f", container)
+    assert docker.out("run", "--rm", "--read-only", "--hostname", "ro-layered", image,
+                      "cat", "/etc/hostname") == "ro-layered"
+    layer = daemon.data_root / "init-layer"
+    assert sorted(os.listdir(layer)) == ["dev", "etc", "proc", "sys"]
+    assert sorted(os.listdir(layer / "etc")) == ["hostname", "hosts", "resolv.conf"]
+
+
 def test_debian_docker_client_20_10(daemon, image):
     if not os.path.exists(DEBIAN_CLIENT):
         pytest.skip("no Debian docker client")

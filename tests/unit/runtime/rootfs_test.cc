@@ -1,5 +1,6 @@
 #include <fcntl.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 
 #include "runtime/capabilities.h"
 #include "runtime/host_mode.h"
@@ -86,6 +87,74 @@ TEST(Rootfs, DiscardedUpperIsVolatileAndRemounts) {
                                     dir->path() + "/work2", target);
     ASSERT_TRUE(kept) << kept.error().message();
     EXPECT_EQ(mount_options_of(target).find("volatile"), std::string::npos);
+}
+
+ino_t inode_of(const std::string& path) {
+    struct stat info {};
+    return ::lstat(path.c_str(), &info) == 0 ? info.st_ino : 0;
+}
+
+mode_t mode_of(const std::string& path) {
+    struct stat info {};
+    return ::lstat(path.c_str(), &info) == 0 ? info.st_mode : 0;
+}
+
+// The init layer: dev, proc, sys and three empty files in etc, nothing else; made once, and
+// made again when found otherwise.
+TEST(Rootfs, InitLayerIsMadeOnceAndRepaired) {
+    SKIP_UNLESS_WORLD();
+    auto dir = fs::TempDir::create(world().root, "init-layer");
+    ASSERT_TRUE(dir);
+    std::string layer = dir->path() + "/init-layer";
+    auto check = [&] {
+        EXPECT_EQ(*fs::list_dir(layer), (std::vector<std::string>{"dev", "etc", "proc", "sys"}));
+        EXPECT_EQ(*fs::list_dir(layer + "/etc"),
+                  (std::vector<std::string>{"hostname", "hosts", "resolv.conf"}));
+        EXPECT_EQ(mode_of(layer), S_IFDIR | 0755);
+        EXPECT_EQ(mode_of(layer + "/proc"), S_IFDIR | 0755);
+        EXPECT_EQ(mode_of(layer + "/etc/hosts"), S_IFREG | 0644);
+        EXPECT_EQ(*fs::read_file(layer + "/etc/resolv.conf"), "");
+    };
+    ASSERT_TRUE(prepare_init_layer(layer));
+    check();
+    ino_t first = inode_of(layer);
+    ASSERT_TRUE(prepare_init_layer(layer));
+    EXPECT_EQ(inode_of(layer), first) << "a complete layer is kept";
+
+    // Content, an extra entry, a mode: each makes it anew.
+    ASSERT_TRUE(fs::write_file_atomic(layer + "/etc/hosts", "10.0.0.1 stale\n"));
+    ASSERT_TRUE(prepare_init_layer(layer));
+    check();
+    ASSERT_TRUE(fs::write_file_atomic(layer + "/etc/passwd", "root:x:0:0::/:/bin/sh\n"));
+    ASSERT_TRUE(prepare_init_layer(layer));
+    check();
+    ASSERT_EQ(::chmod((layer + "/sys").c_str(), 0700), 0);
+    ASSERT_TRUE(prepare_init_layer(layer));
+    check();
+    EXPECT_FALSE(*fs::exists(layer + ".new"));
+    EXPECT_FALSE(*fs::exists(layer + ".old"));
+}
+
+// Laid over an image, the init layer adds its mount points and covers the image's own
+// /etc/hosts (a bind mount covers it in a container anyway); the rest of /etc is the image's.
+TEST(Rootfs, InitLayerOverAnImage) {
+    SKIP_UNLESS_WORLD();
+    auto dir = fs::TempDir::create(world().root, "init-layer");
+    ASSERT_TRUE(dir);
+    std::string image = dir->path() + "/image";
+    ASSERT_TRUE(fs::mkdir_p(image + "/etc"));
+    ASSERT_TRUE(fs::write_file_atomic(image + "/etc/hosts", "image hosts\n"));
+    ASSERT_TRUE(fs::write_file_atomic(image + "/etc/passwd", "root:x:0:0::/:/bin/sh\n"));
+    std::string layer = dir->path() + "/init-layer";
+    ASSERT_TRUE(prepare_init_layer(layer));
+    std::string target = dir->path() + "/merged";
+    auto mount =
+        RootfsMount::create({image, layer}, dir->path() + "/upper", dir->path() + "/work", target);
+    ASSERT_TRUE(mount) << mount.error().message();
+    EXPECT_EQ(*fs::read_file(target + "/etc/hosts"), "");
+    EXPECT_EQ(*fs::read_file(target + "/etc/passwd"), "root:x:0:0::/:/bin/sh\n");
+    EXPECT_EQ(mode_of(target + "/proc"), S_IFDIR | 0755);
+    EXPECT_TRUE(fs::list_dir(dir->path() + "/upper")->empty());
 }
 
 // crun pinned on a read-only overlay: what crun's own check reads from /proc/self/exe (no
