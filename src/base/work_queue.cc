@@ -2,6 +2,7 @@
 #include "base/work_queue.h"
 
 #include <sched.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -36,6 +37,10 @@ void WorkQueue::stop() {
         stopping_ = true;
         queue_.clear();
         thread = std::move(thread_);
+        if (priority_ == Priority::idle && thread_id_ > 0) {
+            sched_param parameters{};
+            (void)::sched_setscheduler(thread_id_, SCHED_OTHER, &parameters);
+        }
     }
     wake_.notify_all();
     if (thread.joinable())
@@ -43,6 +48,10 @@ void WorkQueue::stop() {
 }
 
 void WorkQueue::loop() {
+    {
+        std::lock_guard lock(mutex_);
+        thread_id_ = ::gettid();
+    }
     if (priority_ == Priority::idle) {
         // This thread only (a thread is a task of its own); threads it starts inherit it.
         sched_param parameters{};

@@ -7,6 +7,8 @@
 // full load it still makes progress (the kernel gives SCHED_IDLE tasks a minimal share).
 #pragma once
 
+#include <sys/types.h>
+
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -28,7 +30,9 @@ class WorkQueue {
     void start();
     // false once stopped: the action is dropped.
     bool post(std::function<void()> action);
-    // Lets the running action finish, drops those not begun, joins the thread.
+    // Lets the running action finish, drops those not begun, joins the thread. An idle queue's
+    // thread finishes its action at normal priority: a shutdown on a busy machine does not
+    // wait behind every other task.
     void stop();
 
   private:
@@ -39,6 +43,7 @@ class WorkQueue {
     std::condition_variable wake_;
     std::deque<std::function<void()>> queue_;
     bool stopping_ = false;
+    pid_t thread_id_ = 0;  // the thread's kernel id once it runs
     std::thread thread_;
 };
 

@@ -84,6 +84,31 @@ TEST(WorkQueue, StopFinishesTheRunningActionAndDropsTheRest) {
     EXPECT_FALSE(second_ran);
 }
 
+TEST(WorkQueue, AnIdleQueueFinishesItsActionAtNormalPriorityWhenStopped) {
+    WorkQueue queue(WorkQueue::Priority::idle);
+    queue.start();
+    std::promise<void> entered;
+    std::atomic<bool> stopping = false;
+    std::atomic<int> before = -1;
+    std::atomic<int> after = -1;
+    ASSERT_TRUE(queue.post([&] {
+        before = ::sched_getscheduler(0);
+        entered.set_value();
+        while (!stopping)
+            std::this_thread::sleep_for(1ms);
+        // stop() has begun: wait for it to raise this thread's priority.
+        for (int i = 0; i < 2000 && ::sched_getscheduler(0) == SCHED_IDLE; ++i)
+            std::this_thread::sleep_for(1ms);
+        after = ::sched_getscheduler(0);
+    }));
+    entered.get_future().wait();
+    std::thread stopper([&] { queue.stop(); });
+    stopping = true;
+    stopper.join();
+    EXPECT_EQ(before, SCHED_IDLE);
+    EXPECT_EQ(after, SCHED_OTHER);
+}
+
 TEST(WorkQueue, StopWithoutStartDropsWhatWasPosted) {
     bool ran = false;
     {
