@@ -353,7 +353,15 @@ void EngineImpl::restore_one(const std::string& id) {
             (void)remove(container_id, {.force = false, .remove_volumes = true});
         });
     };
-    if (container.state.status != Status::running && container.state.status != Status::paused) {
+    // A --rm container's record still says created while it runs (its start writes no record):
+    // one whose shim left an exit status ran and ended while no engine was there.
+    bool ran_unrecorded = false;
+    if (container.state.status == Status::created && container.host_config.auto_remove) {
+        auto exited = runtime::read_exit_status(exec_root_dir(id));
+        ran_unrecorded = !exited.is_error() && exited->has_value();
+    }
+    if (container.state.status != Status::running && container.state.status != Status::paused &&
+        !ran_unrecorded) {
         // A record that says what it is stays as it is: rewriting it costs two fsyncs per
         // container on every engine start (the warm boot restores every service container).
         if (container.state.status == Status::restarting) {

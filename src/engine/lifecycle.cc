@@ -348,7 +348,11 @@ ErrorOr<void> EngineImpl::start_operation(const std::shared_ptr<ContainerRecord>
         state.error.clear();
         state.stopped_by_user = false;
         record->restart_due_ns = 0;
-        (void)persist_state_locked(*record);
+        // A --rm container's record is not rewritten on its way (create, start, exit,
+        // removal): an engine that dies meanwhile finds it created with a live shim (adopted)
+        // or with the exit status its shim left (removed), restore_one.
+        if (!record->container.host_config.auto_remove)
+            (void)persist_state_locked(*record);
         emit_locked(*record, "start");
         supervise_shim_locked(*record, std::move(*shim));
     }

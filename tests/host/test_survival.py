@@ -25,6 +25,12 @@ def survival(daemon_factory, image_archive, session_root):
            "echo long-start; i=0; while :; do i=$((i+1)); echo tick$i; sleep 0.5; done")
     docker("run", "-d", "--name", "while-down", image, "sh", "-c", "sleep 1; echo bye; exit 4")
     docker("create", "--name", "never-started", image, "true")
+    # --rm containers: one still running when the engine comes back (it ends with `short`),
+    # one that ends while the engine is down; and one created and never started.
+    docker("run", "-d", "--rm", "--name", "rm-running", "-v", f"{control}:/control", image, "sh",
+           "-c", "while [ ! -e /control/go ]; do sleep 0.1; done; exit 6")
+    docker("run", "-d", "--rm", "--name", "rm-while-down", image, "sh", "-c", "sleep 1; exit 5")
+    docker("create", "--rm", "--name", "rm-never-started", image, "true")
     # A tty's first size, kept with the container and given to each start.
     status, created = daemon.request_json(
         "POST", "/containers/create?name=sized",
@@ -34,17 +40,20 @@ def survival(daemon_factory, image_archive, session_root):
     docker("run", "--name", "exited-before", image, "sh", "-c", "exit 9", check=False)
     wait_until(lambda: "tick2" in docker.out("logs", "long"), 10, what="long running")
     record["pids"] = {name: docker.inspect(name)["State"]["Pid"]
-                      for name in ("short", "long", "while-down")}
+                      for name in ("short", "long", "while-down", "rm-running")}
     record["ids"] = {name: docker.inspect(name)["Id"]
                      for name in ("short", "long", "while-down", "never-started", "exited-before",
                                   "sized")}
+    record["rm_ids"] = {name: docker.inspect(name)["Id"]
+                        for name in ("rm-running", "rm-never-started")}
     old_pid = daemon.process.pid
     daemon.kill9()
     record["killed_at"] = time.monotonic()
     record["alive_while_down"] = {name: pid_alive(pid) for name, pid in record["pids"].items()}
-    time.sleep(2)  # while-down exits meanwhile
+    time.sleep(2)  # while-down and rm-while-down exit meanwhile
     daemon.start(timeout=60)
     record["restarted_in"] = time.monotonic() - record["killed_at"] - 2
+    record["running_after_restart"] = docker.out("ps", "--format", "{{.Names}}").split()
     record["old_pid"] = old_pid
     yield record
     ids = docker("ps", "-aq", check=False).stdout.split()
@@ -75,7 +84,8 @@ def test_restarted_engine_lists_them_running(survival):
 def test_all_containers_still_known(survival):
     docker = survival["docker"]
     names = docker.out("ps", "-a", "--format", "{{.Names}}").split()
-    assert sorted(names) == sorted(survival["ids"]), names
+    assert sorted(name for name in names if not name.startswith("rm-")) == \
+        sorted(survival["ids"]), names
     assert docker.inspect("never-started")["State"]["Status"] == "created"
     exited = docker.inspect("exited-before")["State"]
     assert exited["Status"] == "exited" and exited["ExitCode"] == 9
@@ -99,6 +109,27 @@ def test_later_exit_observed_with_code(survival):
     state = docker.inspect("short")["State"]
     assert state["Status"] == "exited" and state["ExitCode"] == 3
     assert docker.out("logs", "short").split() == ["before", "after"]
+
+
+def test_auto_remove_containers_across_restart(survival, engine):
+    """A --rm container's start writes no record: the restarted engine still adopts one that
+    runs, removes one that ended while it was down, and keeps one never started."""
+    if engine == "dockerd":
+        pytest.skip("dockerd 20.10 brings neither a running nor a created --rm container back "
+                    "after its own restart")
+    docker = survival["docker"]
+
+    def names() -> list[str]:
+        return docker.out("ps", "-a", "--format", "{{.Names}}").split()
+
+    wait_until(lambda: "rm-while-down" not in names(), 15, what="rm-while-down removed")
+    assert docker.inspect("rm-never-started")["State"]["Status"] == "created"
+    assert docker.inspect("rm-never-started")["Id"] == survival["rm_ids"]["rm-never-started"]
+    # rm-running was adopted (running right after the restart) and ends with `short`'s
+    # control file: then it goes.
+    assert "rm-running" in survival["running_after_restart"], survival["running_after_restart"]
+    (survival["control"] / "go").write_text("")
+    wait_until(lambda: "rm-running" not in names(), 30, what="rm-running removed")
 
 
 def test_exit_while_engine_down_is_recorded(survival, engine):
