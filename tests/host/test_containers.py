@@ -434,8 +434,11 @@ def test_pause_and_unpause(docker, image):
     resumes it; each sends its event; pausing twice or unpausing a running one is refused."""
     name = unique("pause")
     since = int(time.time()) - 1
+    # The count is renamed into place: a read never meets the file truncated and not yet
+    # written again.
     docker("run", "-d", "--name", name, image, "sh", "-c",
-           "i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.1; done")
+           "i=0; while :; do i=$((i+1)); echo $i > /tmp/count.new; mv /tmp/count.new /tmp/count;"
+           " sleep 0.1; done")
     wait_until(lambda: docker("exec", name, "cat", "/tmp/count", check=False).returncode == 0,
                10, what="counter running")
     docker("pause", name)
