@@ -283,30 +283,29 @@ ErrorOr<std::unique_ptr<ModuleLoader>> ModuleLoader::start(std::string list_path
     // Read once: the system part is waited for by name, and the thread loads the whole list
     // (or reports why it could not be read).
     auto text = fs::read_file(list_path);
-    std::optional<ModuleStages> stages;
-    if (text) {
-        stages = parse_module_stages(*text);
+    ErrorOr<ModuleStages> stages =
+        text ? ErrorOr<ModuleStages>(parse_module_stages(*text)) : text.release_error();
+    if (stages)
         self->system_part_ = stages->system;
-    }
-    self->thread_ = std::thread([self, text = std::move(text), stages = std::move(stages),
-                                 modules_root = std::move(modules_root)]() mutable {
-        auto tried = [self](const std::string& name) {
-            std::lock_guard lock(self->mutex_);
-            self->tried_.insert(name);
-            self->progress_.notify_all();
-        };
-        auto report = stages ? load_modules(std::move(*stages), modules_root, tried)
-                             : ErrorOr<ModuleLoadReport>(text.error());
-        self->report_.emplace(std::move(report));
-        self->finished_seconds_ = boot_timeline::now_seconds();
-        {
-            std::lock_guard lock(self->mutex_);
-            self->over_ = true;
-            self->progress_.notify_all();
-        }
-        uint64_t one = 1;
-        (void)!::write(self->done_.get(), &one, sizeof one);
-    });
+    self->thread_ = std::thread(
+        [self, stages = std::move(stages), modules_root = std::move(modules_root)]() mutable {
+            auto tried = [self](const std::string& name) {
+                std::lock_guard lock(self->mutex_);
+                self->tried_.insert(name);
+                self->progress_.notify_all();
+            };
+            auto report = stages ? load_modules(stages.release_value(), modules_root, tried)
+                                 : ErrorOr<ModuleLoadReport>(stages.release_error());
+            self->report_.emplace(std::move(report));
+            self->finished_seconds_ = boot_timeline::now_seconds();
+            {
+                std::lock_guard lock(self->mutex_);
+                self->over_ = true;
+                self->progress_.notify_all();
+            }
+            uint64_t one = 1;
+            (void)!::write(self->done_.get(), &one, sizeof one);
+        });
     return loader;
 }
 
