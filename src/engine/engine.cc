@@ -353,15 +353,19 @@ void EngineImpl::restore_one(const std::string& id) {
             (void)remove(container_id, {.force = false, .remove_volumes = true});
         });
     };
-    // A --rm container's record still says created while it runs (its start writes no record):
-    // one whose shim left an exit status ran and ended while no engine was there.
-    bool ran_unrecorded = false;
-    if (container.state.status == Status::created && container.host_config.auto_remove) {
-        auto exited = runtime::read_exit_status(exec_root_dir(id));
-        ran_unrecorded = !exited.is_error() && exited->has_value();
+    // The exit status its shim left, read for a record that says it ran, and for a --rm
+    // container's, which still says created while it runs (its start writes no record): one
+    // with an exit status ran and ended while no engine was there.
+    bool ran =
+        container.state.status == Status::running || container.state.status == Status::paused;
+    std::optional<runtime::ExitStatus> left;
+    if (ran || (container.state.status == Status::created && container.host_config.auto_remove)) {
+        auto exit = runtime::read_exit_status(exec_root_dir(id));
+        if (!exit.is_error() && exit->has_value())
+            left = **exit;
+        ran = ran || left.has_value();
     }
-    if (container.state.status != Status::running && container.state.status != Status::paused &&
-        !ran_unrecorded) {
+    if (!ran) {
         // A record that says what it is stays as it is: rewriting it costs two fsyncs per
         // container on every engine start (the warm boot restores every service container).
         if (container.state.status == Status::restarting) {
@@ -373,9 +377,8 @@ void EngineImpl::restore_one(const std::string& id) {
     }
     // It was running and its shim ended while we were away: take the exit status it left.
     runtime::ExitStatus status;
-    auto exit = runtime::read_exit_status(exec_root_dir(id));
-    if (!exit.is_error() && exit->has_value()) {
-        status = **exit;
+    if (left) {
+        status = *left;
     } else {
         status.exit_code = 255;
         status.finished_at_ns = sys::realtime_ns();
