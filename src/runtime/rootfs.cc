@@ -166,8 +166,7 @@ ErrorOr<void> prepare_init_layer(const std::string& directory) {
     }
     for (const char* name : init_layer_files) {
         std::string path = fs::join(building, name);
-        TRY(fs::write_file_atomic(path, "", 0644));
-        TRY(sys::chmod(path, 0644));
+        TRY(fs::write_file_atomic(path, "", 0644));  // with that mode, whatever the umask
     }
     // A layer in place but not as it should be goes aside first: rename(2) replaces only an
     // empty directory.
