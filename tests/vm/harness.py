@@ -146,8 +146,11 @@ class HttpRegistry(LocalRegistry):
 
 
 class Vm:
-    """A QEMU guest. The serial console goes to a log file the harness reads as it grows;
-    the human monitor listens on a unix socket (system_powerdown, quit)."""
+    """A QEMU guest. The serial console is a unix socket the harness reads from the start
+    (QEMU waits for it): what it reads is the console of the current boot, also appended to
+    serial.log. (QEMU's own `logfile=` doubles a character whenever the socket was full for a
+    moment: it logs a byte it failed to send, then again when it sends it.) The human monitor
+    listens on a unix socket (system_powerdown, quit)."""
 
     def __init__(self, workdir: Path, memory: int = 2048, cloud_config: str | None = None,
                  registry: Registry | None = None, nics: list[str] | None = None,
@@ -165,7 +168,8 @@ class Vm:
         self.ssh_key = workdir / "id_ed25519"
         self.process: subprocess.Popen | None = None
         self.serial: socket.socket | None = None
-        self.console_text = ""
+        self.console_bytes = bytearray()
+        self.console_lock = threading.Lock()
         self.boots = 0
         self.cloud_config = cloud_config
         if not self.ssh_key.exists():
@@ -183,7 +187,8 @@ class Vm:
         args = [
             "qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-cpu", "max", "-smp", "2",
             "-m", str(self.memory), "-display", "none", "-no-reboot",
-            "-chardev", f"socket,id=serial0,path={self.serial_path},server=on,wait=off,logfile={self.serial_log},logappend=on",
+            # wait=on: the guest starts once the harness is connected, so nothing is missed.
+            "-chardev", f"socket,id=serial0,path={self.serial_path},server=on,wait=on",
             "-serial", "chardev:serial0",
             "-monitor", f"unix:{self.monitor_path},server,nowait",
             # Index 2, the place of QEMU's default CD-ROM drive (else a second, empty one).
@@ -211,7 +216,8 @@ class Vm:
             subprocess.run([str(ROOT / "scripts" / "make-cidata"), str(user_data), str(seed)],
                            check=True)
             args += ["-drive", f"file={seed},if=virtio,format=raw,readonly=on"]
-        self.console_offset = self.serial_log.stat().st_size if self.serial_log.exists() else 0
+        with self.console_lock:
+            self.console_bytes = bytearray()
         self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL,
                                         stdout=open(self.workdir / "qemu.log", "ab"),
                                         stderr=subprocess.STDOUT)
@@ -224,29 +230,31 @@ class Vm:
                 break
             except OSError:
                 self.serial = None
+                if self.process.poll() is not None:
+                    break
                 time.sleep(0.05)
         if self.serial is None:
             raise StepFailed("cannot connect to the serial console of QEMU")
-        # QEMU's log file keeps the output; the socket must still be read, or QEMU stops the
-        # guest's serial writes once the socket buffer is full.
-        threading.Thread(target=self._drain, args=(self.serial,), daemon=True).start()
+        threading.Thread(target=self._record, args=(self.serial, self.console_bytes),
+                         daemon=True).start()
 
-    @staticmethod
-    def _drain(connection: socket.socket) -> None:
-        try:
-            while connection.recv(65536):
+    def _record(self, connection: socket.socket, console: bytearray) -> None:
+        """Reads the serial console as fast as it comes (QEMU holds the guest's writes back
+        while the socket is full) into CONSOLE (this boot's) and serial.log."""
+        with open(self.serial_log, "ab") as log:
+            try:
+                while data := connection.recv(65536):
+                    with self.console_lock:
+                        console += data
+                    log.write(data)
+                    log.flush()
+            except OSError:
                 pass
-        except OSError:
-            pass
 
     def console(self) -> str:
         """The serial output of the current boot so far."""
-        try:
-            with open(self.serial_log, "rb") as log:
-                log.seek(self.console_offset)
-                return log.read().decode(errors="replace")
-        except FileNotFoundError:
-            return ""
+        with self.console_lock:
+            return self.console_bytes.decode(errors="replace")
 
     def wait_console(self, pattern: str, timeout: float) -> re.Match:
         deadline = time.monotonic() + timeout
