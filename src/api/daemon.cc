@@ -5,10 +5,12 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <thread>
 
 #include "api/api.h"
 #include "api/http_server.h"
+#include "base/cpu.h"
 #include "base/fs.h"
 #include "base/log.h"
 #include "base/sys.h"
@@ -107,6 +109,33 @@ ErrorOr<std::string> parse_host_address(std::string_view address) {
     return std::string(address);
 }
 
+namespace {
+
+// crun at fixed addresses under an emulator that translates code (QEMU's TCG), where each
+// exec of a randomized crun is translated anew; CORRAL_CRUN_FIXED_ADDRESSES=1 or 0 in the
+// environment (for PID 1: on the kernel command line) decides instead.
+bool crun_fixed_addresses() {
+    std::string hypervisor = cpu::hypervisor_signature();
+    bool fixed = cpu::translates_code(hypervisor);
+    std::string why = "the processor is " + hypervisor + ", an emulator that translates code";
+    if (const char* forced = std::getenv("CORRAL_CRUN_FIXED_ADDRESSES")) {
+        std::string_view value = forced;
+        if (value == "0" || value == "1") {
+            fixed = value == "1";
+            why = "CORRAL_CRUN_FIXED_ADDRESSES=" + std::string(value);
+        } else {
+            log::warn("CORRAL_CRUN_FIXED_ADDRESSES=" + std::string(value) +
+                      ": expected 0 or 1, ignored");
+        }
+    }
+    if (fixed)
+        log::info("crun runs without address space randomization (" + why +
+                  "); containers keep theirs");
+    return fixed;
+}
+
+}  // namespace
+
 ErrorOr<void> run_daemon(DaemonOptions options) {
     // Before any thread exists: signal mask (inherited by every thread) and the namespace.
     UniqueFd signals;
@@ -146,6 +175,7 @@ ErrorOr<void> run_daemon(DaemonOptions options) {
     engine_options.data_root = options.data_root;
     engine_options.exec_root = options.exec_root;
     engine_options.host_mode = options.host_mode;
+    engine_options.crun_fixed_addresses = crun_fixed_addresses();
     auto engine = TRY_CONTEXT(engine::Engine::create(engine_options, *store), "start the engine");
 
     DaemonInfo info;

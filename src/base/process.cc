@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/personality.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -102,6 +103,11 @@ std::vector<char*> c_strings(const std::vector<std::string>& strings) {
     }
     if (!options.cwd.empty() && chdir(options.cwd.c_str()) < 0)
         goto fail;
+    if (options.fixed_addresses) {
+        int persona = personality(0xffffffff);  // reads it
+        if (persona < 0 || personality(static_cast<unsigned long>(persona) | ADDR_NO_RANDOMIZE) < 0)
+            goto fail;
+    }
     if (options.search_path && !std::strchr(argv[0], '/'))
         execvpe(argv[0], argv, envp);
     else

@@ -24,6 +24,9 @@ struct SpawnOptions {
     bool new_session = false;  // setsid(): detach from our controlling terminal
     // Looks argv[0] up in PATH when it has no slash.
     bool search_path = true;
+    // Runs the program without address space randomization (personality ADDR_NO_RANDOMIZE,
+    // which its own children inherit): at the same addresses at every exec.
+    bool fixed_addresses = false;
 };
 
 // A spawned child. Destroying a Child that was not waited for leaves the process running;

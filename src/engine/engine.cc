@@ -96,6 +96,7 @@ EngineImpl::EngineImpl(EngineOptions options, image::Store& store)
     runtime_.cgroup_parent = options_.cgroup_parent;
     runtime_.device_cgroup_rules = !options_.host_mode;
     runtime_.shim_program = options_.shim_path;
+    runtime_.crun_fixed_addresses = options_.crun_fixed_addresses;
 }
 
 EngineImpl::~EngineImpl() {

@@ -52,6 +52,8 @@ struct EngineOptions {
     std::string shim_path;
     // The OCI runtime the shim drives.
     std::string runtime_path = "crun";
+    // Starts crun at fixed addresses (runtime::RuntimeOptions::crun_fixed_addresses).
+    bool crun_fixed_addresses = false;
     // Apply restart policies (start always/unless-stopped containers) when the engine comes up.
     bool restore_restart_policies = true;
 

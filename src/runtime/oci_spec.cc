@@ -121,6 +121,8 @@ nlohmann::json to_json(const Spec& spec) {
         linux_json["sysctl"] = spec.linux_section.sysctl;
     if (!spec.linux_section.rootfs_propagation.empty())
         linux_json["rootfsPropagation"] = spec.linux_section.rootfs_propagation;
+    if (!spec.linux_section.personality_domain.empty())
+        linux_json["personality"] = {{"domain", spec.linux_section.personality_domain}};
     nlohmann::json json = {
         {"ociVersion", spec.oci_version},
         {"process", to_json(spec.process)},

@@ -89,6 +89,9 @@ struct Linux {
     std::vector<std::string> readonly_paths;
     std::string rootfs_propagation;
     std::string seccomp{};  // linux.seccomp as JSON text; empty: no filter
+    // linux.personality's domain ("LINUX", "LINUX32"); empty: none (the process keeps the
+    // personality of the runtime that starts it).
+    std::string personality_domain;
 };
 
 struct Spec {

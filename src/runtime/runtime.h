@@ -57,6 +57,11 @@ struct RuntimeOptions {
     // The program that runs the shim; argv[1] is "corral-shim". Empty: the corral-shim
     // executable next to the running one when there is one, else /proc/self/exe.
     std::string shim_program;
+    // `crun run` without address space randomization, so that an emulator that translates
+    // code (QEMU's TCG) reuses what it translated of crun at the last start instead of
+    // translating crun anew each time. The container's own processes get randomization back
+    // (linux.personality in config.json). The engine turns it on under such an emulator only.
+    bool crun_fixed_addresses = false;
 };
 
 // Everything needed to write a container's bundle.

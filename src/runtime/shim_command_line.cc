@@ -42,6 +42,7 @@ std::vector<std::string> shim_command_line(const RuntimeOptions& runtime,
         "--crun-root=" + runtime.crun_root,
         "--cgroup-mount=" + runtime.cgroup_mount,
         "--cgroup-parent=" + runtime.cgroup_parent,
+        "--crun-fixed-addresses=" + flag(runtime.crun_fixed_addresses),
         "--ready-fd=" + std::to_string(ready_fd),
     };
 }
@@ -93,6 +94,7 @@ ErrorOr<ShimArguments> parse_shim_command_line(const std::vector<std::string>& a
         {"crun-root", text(runtime.crun_root)},
         {"cgroup-mount", text(runtime.cgroup_mount)},
         {"cgroup-parent", text(runtime.cgroup_parent)},
+        {"crun-fixed-addresses", boolean(runtime.crun_fixed_addresses)},
         {"ready-fd", number(result.ready_fd, -1, 1 << 20)},
     };
     for (const auto& argument : arguments) {

@@ -63,6 +63,7 @@ ErrorOr<LaunchedContainer> launch_container(const RuntimeOptions& runtime,
     spawn_options.argv = crun_command(
         runtime,
         {"run", "--detach", "--bundle", bundle_dir(options.exec_root_dir), "--pid-file", pid_file});
+    spawn_options.fixed_addresses = runtime.crun_fixed_addresses;
     UniqueFd console_listener;
     std::string console_path;
     std::array<UniqueFd, 2> tty_errors;

@@ -246,6 +246,10 @@ ErrorOr<GeneratedSpec> generate_spec(const BundleRequest& request, const Runtime
         spec.linux_section.masked_paths = masked_paths();
         spec.linux_section.readonly_paths = readonly_paths();
     }
+    // crun runs at fixed addresses then (RuntimeOptions): the container's processes must not
+    // inherit that. crun sets the plain Linux personality before it executes the process.
+    if (options.crun_fixed_addresses)
+        spec.linux_section.personality_domain = "LINUX";
     generated.json =
         oci::to_json(spec).dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
     return generated;

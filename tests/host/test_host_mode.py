@@ -1,5 +1,6 @@
 """Host mode: the engine's own command line alone runs it on this machine without disturbing
 the host; its socket is root's; Debian's older docker client (20.10) works too."""
+import json
 import os
 import stat
 import subprocess
@@ -138,6 +139,47 @@ def test_init_layer_leaves_the_upper_dir_empty(daemon, docker, image, engine):
     layer = daemon.data_root / "init-layer"
     assert sorted(os.listdir(layer)) == ["dev", "etc", "proc", "sys"]
     assert sorted(os.listdir(layer / "etc")) == ["hostname", "hosts", "resolv.conf"]
+
+
+def bundle_config(daemon, container: str) -> dict:
+    path = daemon.exec_root / "containers" / container / "bundle" / "config.json"
+    return json.loads(path.read_text())
+
+
+def test_crun_at_fixed_addresses_leaves_containers_randomized(daemon_factory, daemon, docker,
+                                                              image, image_archive, engine,
+                                                              monkeypatch):
+    """Under an emulator that translates code (QEMU's TCG) the engine starts crun without
+    address space randomization; CORRAL_CRUN_FIXED_ADDRESSES=1 asks for it here. The bundle
+    then gives the container the plain Linux personality back, so its processes (and theirs)
+    are randomized as ever. This host is no such emulator: the session's engine leaves both
+    alone."""
+    if engine == "dockerd":
+        pytest.skip("our engine's own runtime option")
+    plain = docker.out("run", "-d", image, "sleep", "1000")
+    try:
+        assert "personality" not in bundle_config(daemon, plain)["linux"]
+    finally:
+        docker("rm", "-f", plain)
+    assert "without address space randomization" not in daemon.log_text()
+
+    monkeypatch.setenv("CORRAL_CRUN_FIXED_ADDRESSES", "1")
+    fixed_daemon = daemon_factory("fixed-addresses")
+    monkeypatch.delenv("CORRAL_CRUN_FIXED_ADDRESSES")
+    try:
+        assert ("crun runs without address space randomization "
+                "(CORRAL_CRUN_FIXED_ADDRESSES=1)") in fixed_daemon.log_text()
+        fixed = Docker(fixed_daemon.host)
+        fixed("load", "-i", image_archive, timeout=120)
+        container = fixed.out("run", "-d", image, "sleep", "1000")
+        assert bundle_config(fixed_daemon, container)["linux"]["personality"] == \
+            {"domain": "LINUX"}
+        assert fixed.out("exec", container, "cat", "/proc/1/personality") == "00000000"
+        fixed("rm", "-f", container)
+        assert fixed.out("run", "--rm", image, "sh", "-c", "cat /proc/self/personality") == \
+            "00000000"
+    finally:
+        fixed_daemon.teardown()
 
 
 def test_debian_docker_client_20_10(daemon, image):

@@ -1,8 +1,13 @@
 #include "base/process.h"
 
 #include <gtest/gtest.h>
+#include <sys/personality.h>
+#include <unistd.h>
+
+#include <string>
 
 #include "base/error.h"
+#include "base/sys.h"
 
 namespace corral {
 namespace {
@@ -33,6 +38,35 @@ TEST(Process, FdMappingSurvivesOverlappingNumbers) {
     auto result = run({"sh", "-c", "echo out; echo more"});
     ASSERT_TRUE(result);
     EXPECT_EQ(result->out, "out\nmore\n");
+}
+
+// The personality a spawned `cat /proc/self/personality` (and so a grandchild) reports.
+std::string spawned_personality(bool fixed_addresses) {
+    auto pipe = sys::pipe();
+    if (!pipe)
+        return "pipe: " + pipe.error().message();
+    SpawnOptions options;
+    options.argv = {"sh", "-c", "cat /proc/self/personality"};
+    options.fds = {{1, (*pipe)[1].get()}};
+    options.fixed_addresses = fixed_addresses;
+    auto child = spawn(options);
+    if (!child)
+        return "spawn: " + child.error().message();
+    (*pipe)[1].reset();
+    std::string out;
+    char buffer[256];
+    ssize_t n;
+    while ((n = ::read((*pipe)[0].get(), buffer, sizeof(buffer))) > 0)
+        out.append(buffer, static_cast<size_t>(n));
+    (void)child->wait();
+    return out;
+}
+
+TEST(Process, FixedAddressesTurnOffRandomizationForTheProgramAndItsChildren) {
+    unsigned long own = std::stoul(spawned_personality(false), nullptr, 16);
+    EXPECT_EQ(own & ADDR_NO_RANDOMIZE, 0u);
+    unsigned long fixed = std::stoul(spawned_personality(true), nullptr, 16);
+    EXPECT_EQ(fixed, own | ADDR_NO_RANDOMIZE);
 }
 
 ErrorOr<int> add_checked(int a, int b) {

@@ -81,6 +81,7 @@ TEST(ShimProtocol, CommandLineRoundTrip) {
     RuntimeOptions runtime;
     runtime.crun_root = "/run/x/crun";
     runtime.cgroup_parent = "/system";
+    runtime.crun_fixed_addresses = true;
     ShimOptions options;
     options.id = "abc";
     options.container_dir = "/var/lib/x/abc";
@@ -102,6 +103,7 @@ TEST(ShimProtocol, CommandLineRoundTrip) {
     EXPECT_EQ(parsed->shim.rows, 24);
     EXPECT_EQ(parsed->runtime.crun_root, "/run/x/crun");
     EXPECT_EQ(parsed->runtime.cgroup_parent, "/system");
+    EXPECT_TRUE(parsed->runtime.crun_fixed_addresses);
     EXPECT_EQ(parsed->ready_fd, 3);
     EXPECT_FALSE(parse_shim_command_line({"--id=x", "--bogus=1"}));
     EXPECT_FALSE(

@@ -76,6 +76,15 @@ TEST(Spec, ProcessDefaults) {
               "/system-docker/spec-test");
 }
 
+TEST(Spec, PlainPersonalityWhenCrunRunsAtFixedAddresses) {
+    SKIP_UNLESS_WORLD();
+    EXPECT_FALSE(generate(base_request(), world().options)["linux"].contains("personality"));
+    auto options = world().options;
+    options.crun_fixed_addresses = true;
+    EXPECT_EQ(generate(base_request(), options)["linux"]["personality"],
+              (nlohmann::json{{"domain", "LINUX"}}));
+}
+
 TEST(Spec, SeccompProfileOrCompiledProgram) {
     SKIP_UNLESS_WORLD();
     auto request = base_request();
