@@ -100,6 +100,7 @@ const std::vector<std::string>* ModuleIndex::dependencies_of(const std::string& 
 ModuleStages parse_module_stages(std::string_view text) {
     ModuleStages stages;
     auto* names = &stages.system;
+    auto* barriers = &stages.system_barriers;
     std::istringstream lines{std::string(text)};
     std::string line;
     while (std::getline(lines, line)) {
@@ -108,10 +109,15 @@ ModuleStages parse_module_stages(std::string_view text) {
         std::string name;
         if (!(words >> name))
             continue;
-        if (name == "[disks]")
+        if (name == "[disks]") {
             names = &stages.disks;
-        else
+            barriers = &stages.disks_barriers;
+        } else if (name == "[next]") {
+            if (!names->empty() && (barriers->empty() || barriers->back() != names->size()))
+                barriers->push_back(names->size());
+        } else {
             names->push_back(name);
+        }
     }
     return stages;
 }
@@ -160,8 +166,17 @@ ErrorOr<ModuleLoadReport> load_modules(
     std::vector<std::string> order;
     std::set<std::string> queued;
     size_t system_files = 0;
+    // Positions in `order` before which every file must be done before a later one starts:
+    // the `[next]` lines, and the start of the disks part.
+    std::vector<size_t> barriers;
     for (auto* part : {&stages.system, &stages.disks}) {
-        for (const auto& name : *part) {
+        const auto& part_barriers =
+            part == &stages.system ? stages.system_barriers : stages.disks_barriers;
+        for (size_t position = 0; position < part->size(); ++position) {
+            const auto& name = (*part)[position];
+            if (std::find(part_barriers.begin(), part_barriers.end(), position) !=
+                part_barriers.end())
+                barriers.push_back(order.size());
             if (builtin.count(module_name(name))) {
                 report.already_loaded.push_back(name);
                 if (on_module_tried)
@@ -181,8 +196,10 @@ ErrorOr<ModuleLoadReport> load_modules(
                     order.push_back(std::move(file));
             }
         }
-        if (part == &stages.system)
+        if (part == &stages.system) {
             system_files = order.size();
+            barriers.push_back(system_files);
+        }
     }
 
     // Workers take the first module of `order` whose dependencies are done; a failed
@@ -193,8 +210,12 @@ ErrorOr<ModuleLoadReport> load_modules(
     std::mutex mutex;
     std::condition_variable changed;
     std::set<std::string> done;
-    size_t system_done = 0;
     std::vector<bool> taken(order.size(), false);
+    // Whether every file before `end` is done.
+    auto done_before = [&](size_t end) {
+        return std::all_of(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(end),
+                           [&](const std::string& file) { return done.count(file) > 0; });
+    };
     auto load_one = [&](const std::string& file) {
         auto fd = sys::open(directory + "/" + file, O_RDONLY);
         int result = -1;
@@ -223,7 +244,10 @@ ErrorOr<ModuleLoadReport> load_modules(
                 if (taken[i])
                     continue;
                 pending = true;
-                if (i >= system_files && system_done < system_files)
+                bool held = std::any_of(barriers.begin(), barriers.end(), [&](size_t barrier) {
+                    return i >= barrier && !done_before(barrier);
+                });
+                if (held)
                     break;
                 const auto* dependencies = index.dependencies_of(order[i]);
                 bool ready =
@@ -248,8 +272,6 @@ ErrorOr<ModuleLoadReport> load_modules(
                 on_module_tried(module_name(order[next]));
             lock.lock();
             done.insert(order[next]);
-            if (next < system_files)
-                ++system_done;
             changed.notify_all();
         }
     };

@@ -45,7 +45,7 @@ class ModuleIndex {
 };
 
 // Reads a module list (one name per line, '#' comments, blank lines ignored). Every name, in
-// order; the `[disks]` line is not a name.
+// order; the `[disks]` and `[next]` lines are not names.
 std::vector<std::string> parse_module_list(std::string_view text);
 
 // The two parts of a module list, each in load order. `system` (before a line `[disks]`): the
@@ -55,9 +55,18 @@ std::vector<std::string> parse_module_list(std::string_view text);
 // hardware (and, under emulation, hold up every module loaded while they run): loaded last,
 // waited for by init only when its state disk or boot medium has not shown up, and by
 // cloud-init before it looks for its datasource disks.
+//
+// A line `[next]` in either part: the modules below it start loading only once every module
+// above it was tried. The drivers of a bus's devices name them in the order they find them
+// (the first virtio disk vda, the first virtio network card eth0) only when the bus driver
+// has found them all before: loaded beside it, a driver can meet a later device first.
 struct ModuleStages {
     std::vector<std::string> system;
     std::vector<std::string> disks;
+    // Positions in `system` and `disks` where a `[next]` line stood (the index of the first
+    // name after it).
+    std::vector<size_t> system_barriers;
+    std::vector<size_t> disks_barriers;
 };
 ModuleStages parse_module_stages(std::string_view text);
 

@@ -104,6 +104,18 @@ TEST(ModuleList, PartsSplitAtTheDisksLine) {
               (std::vector<std::string>{"ext4", "ahci"}));
 }
 
+TEST(ModuleList, NextLinesAreBarriersNotNames) {
+    auto stages =
+        parse_module_stages("bus\n[next]\n[next]\nblk # x\nnet\n[disks]\nhba\n[next]\ncd\n");
+    EXPECT_EQ(stages.system, (std::vector<std::string>{"bus", "blk", "net"}));
+    EXPECT_EQ(stages.system_barriers, (std::vector<size_t>{1}));
+    EXPECT_EQ(stages.disks, (std::vector<std::string>{"hba", "cd"}));
+    EXPECT_EQ(stages.disks_barriers, (std::vector<size_t>{1}));
+    // At the top a barrier holds nothing back.
+    EXPECT_TRUE(parse_module_stages("[next]\na\n").system_barriers.empty());
+    EXPECT_EQ(parse_module_list("bus\n[next]\nblk\n"), (std::vector<std::string>{"bus", "blk"}));
+}
+
 TEST(ModuleIndex, DependenciesOfAFile) {
     auto index = ModuleIndex::parse(kModulesDep);
     ASSERT_TRUE(index) << index.error().message();
@@ -133,6 +145,8 @@ TEST(ModuleList, ShippedListResolvesAgainstItsOwnNames) {
     ASSERT_GE(stages.system.size(), 2u);
     EXPECT_EQ(stages.system[0], "virtio_pci");
     EXPECT_EQ(stages.system[1], "virtio_blk");
+    // virtio_pci has found every virtio device before their drivers load.
+    EXPECT_EQ(stages.system_barriers.front(), 1u);
     for (const char* needed : {"ext4", "overlay", "button", "virtio_net", "bridge", "nf_conntrack"})
         EXPECT_NE(std::find(stages.system.begin(), stages.system.end(), needed),
                   stages.system.end())
@@ -226,6 +240,38 @@ TEST(ModuleLoader, LoadsTheDisksPartAfterTheSystemPart) {
     ASSERT_TRUE(loader) << loader.error().message();
     (*loader)->wait_for_system_part();
     (*loader)->wait();
+}
+
+// The modules after a `[next]` line start once every module before it was tried.
+TEST(ModuleLoader, NextLineHoldsBackTheModulesAfterIt) {
+    auto dir = fs::TempDir::create("/tmp", "corral-modules");
+    ASSERT_TRUE(dir);
+    std::string dep;
+    std::vector<std::string> files;
+    std::string list;
+    for (const char* name : {"a1", "a2", "a3", "[next]", "b1", "b2", "b3", "b4"}) {
+        list += std::string(name) + "\n";
+        if (name[0] == '[')
+            continue;
+        dep += "kernel/" + std::string(name) + ".ko:\n";
+        files.push_back("kernel/" + std::string(name) + ".ko");
+    }
+    fake_module_tree(dir->path(), dep, files, list);
+    ASSERT_FALSE(::testing::Test::HasFatalFailure());
+    for (int round = 0; round < 20; ++round) {
+        std::mutex mutex;
+        std::vector<std::string> tried;
+        auto report = load_module_list(dir->path() + "/modules", dir->path() + "/lib/modules",
+                                       [&](const std::string& name) {
+                                           std::lock_guard lock(mutex);
+                                           tried.push_back(name);
+                                       });
+        ASSERT_TRUE(report) << report.error().message();
+        ASSERT_EQ(tried.size(), 7u);
+        std::vector<std::string> first(tried.begin(), tried.begin() + 3);
+        std::sort(first.begin(), first.end());
+        EXPECT_EQ(first, (std::vector<std::string>{"a1", "a2", "a3"})) << "round " << round;
+    }
 }
 
 // A list that cannot be read: the loading ends at once with the read's error, and nothing
