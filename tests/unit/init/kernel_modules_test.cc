@@ -182,6 +182,35 @@ void fake_module_tree(const std::string& root, const std::string& dep,
     ASSERT_TRUE(fs::write_file_atomic(root + "/modules", list));
 }
 
+// A module tree of independent modules named by LINES (lines starting with '[' are the list's
+// own: `[disks]`, `[next]`), the list in that order.
+void fake_independent_modules(const std::string& root, const std::vector<std::string>& lines) {
+    std::string dep;
+    std::vector<std::string> files;
+    std::string list;
+    for (const auto& name : lines) {
+        list += name + "\n";
+        if (name[0] == '[')
+            continue;
+        dep += "kernel/" + name + ".ko:\n";
+        files.push_back("kernel/" + name + ".ko");
+    }
+    fake_module_tree(root, dep, files, list);
+}
+
+// The names of the modules load_module_list tried, in the order it tried them.
+std::vector<std::string> tried_modules(const std::string& root) {
+    std::mutex mutex;
+    std::vector<std::string> tried;
+    auto report =
+        load_module_list(root + "/modules", root + "/lib/modules", [&](const std::string& name) {
+            std::lock_guard lock(mutex);
+            tried.push_back(name);
+        });
+    EXPECT_TRUE(report) << report.error().message();
+    return tried;
+}
+
 TEST(ModuleLoader, SignalsDoneAndReportsEveryModule) {
     auto dir = fs::TempDir::create("/tmp", "corral-modules");
     ASSERT_TRUE(dir);
@@ -210,26 +239,10 @@ TEST(ModuleLoader, SignalsDoneAndReportsEveryModule) {
 TEST(ModuleLoader, LoadsTheDisksPartAfterTheSystemPart) {
     auto dir = fs::TempDir::create("/tmp", "corral-modules");
     ASSERT_TRUE(dir);
-    std::string dep;
-    std::vector<std::string> files;
-    std::string list;
-    for (const char* name : {"s1", "s2", "s3", "s4", "s5", "s6", "[disks]", "d1", "d2"}) {
-        list += std::string(name) + "\n";
-        if (name[0] == '[')
-            continue;
-        dep += "kernel/" + std::string(name) + ".ko:\n";
-        files.push_back("kernel/" + std::string(name) + ".ko");
-    }
-    fake_module_tree(dir->path(), dep, files, list);
+    fake_independent_modules(dir->path(),
+                             {"s1", "s2", "s3", "s4", "s5", "s6", "[disks]", "d1", "d2"});
     ASSERT_FALSE(::testing::Test::HasFatalFailure());
-    std::mutex mutex;
-    std::vector<std::string> tried;
-    auto report = load_module_list(dir->path() + "/modules", dir->path() + "/lib/modules",
-                                   [&](const std::string& name) {
-                                       std::lock_guard lock(mutex);
-                                       tried.push_back(name);
-                                   });
-    ASSERT_TRUE(report) << report.error().message();
+    auto tried = tried_modules(dir->path());
     ASSERT_EQ(tried.size(), 8u);
     std::vector<std::string> last(tried.end() - 2, tried.end());
     std::sort(last.begin(), last.end());
@@ -246,27 +259,10 @@ TEST(ModuleLoader, LoadsTheDisksPartAfterTheSystemPart) {
 TEST(ModuleLoader, NextLineHoldsBackTheModulesAfterIt) {
     auto dir = fs::TempDir::create("/tmp", "corral-modules");
     ASSERT_TRUE(dir);
-    std::string dep;
-    std::vector<std::string> files;
-    std::string list;
-    for (const char* name : {"a1", "a2", "a3", "[next]", "b1", "b2", "b3", "b4"}) {
-        list += std::string(name) + "\n";
-        if (name[0] == '[')
-            continue;
-        dep += "kernel/" + std::string(name) + ".ko:\n";
-        files.push_back("kernel/" + std::string(name) + ".ko");
-    }
-    fake_module_tree(dir->path(), dep, files, list);
+    fake_independent_modules(dir->path(), {"a1", "a2", "a3", "[next]", "b1", "b2", "b3", "b4"});
     ASSERT_FALSE(::testing::Test::HasFatalFailure());
     for (int round = 0; round < 20; ++round) {
-        std::mutex mutex;
-        std::vector<std::string> tried;
-        auto report = load_module_list(dir->path() + "/modules", dir->path() + "/lib/modules",
-                                       [&](const std::string& name) {
-                                           std::lock_guard lock(mutex);
-                                           tried.push_back(name);
-                                       });
-        ASSERT_TRUE(report) << report.error().message();
+        auto tried = tried_modules(dir->path());
         ASSERT_EQ(tried.size(), 7u);
         std::vector<std::string> first(tried.begin(), tried.begin() + 3);
         std::sort(first.begin(), first.end());
