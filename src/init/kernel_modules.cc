@@ -161,13 +161,11 @@ ErrorOr<ModuleLoadReport> load_modules(
     auto index = TRY(ModuleIndex::parse(TRY(fs::read_file(directory + "/modules.dep"))));
     auto builtin = builtin_modules(directory);
     ModuleLoadReport report;
-    // The files to load in order, each after its dependencies; the first `system_files` of
-    // them are the system part's.
+    // The files to load in order, each after its dependencies.
     std::vector<std::string> order;
     std::set<std::string> queued;
-    size_t system_files = 0;
-    // Positions in `order` before which every file must be done before a later one starts:
-    // the `[next]` lines, and the start of the disks part.
+    // Positions in `order`, ascending, before which every file must be done before a later one
+    // starts: the `[next]` lines, and the start of the disks part.
     std::vector<size_t> barriers;
     for (auto* part : {&stages.system, &stages.disks}) {
         const auto& part_barriers =
@@ -196,10 +194,8 @@ ErrorOr<ModuleLoadReport> load_modules(
                     order.push_back(std::move(file));
             }
         }
-        if (part == &stages.system) {
-            system_files = order.size();
-            barriers.push_back(system_files);
-        }
+        if (part == &stages.system)
+            barriers.push_back(order.size());
     }
 
     // Workers take the first module of `order` whose dependencies are done; a failed
@@ -211,10 +207,16 @@ ErrorOr<ModuleLoadReport> load_modules(
     std::condition_variable changed;
     std::set<std::string> done;
     std::vector<bool> taken(order.size(), false);
-    // Whether every file before `end` is done.
-    auto done_before = [&](size_t end) {
-        return std::all_of(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(end),
-                           [&](const std::string& file) { return done.count(file) > 0; });
+    // The end of what may start now: the first barrier with a file before it not done.
+    auto startable_end = [&] {
+        size_t first_not_done = 0;
+        while (first_not_done < order.size() && done.count(order[first_not_done]))
+            ++first_not_done;
+        for (size_t barrier : barriers) {
+            if (barrier > first_not_done)
+                return barrier;
+        }
+        return order.size();
     };
     auto load_one = [&](const std::string& file) {
         auto fd = sys::open(directory + "/" + file, O_RDONLY);
@@ -240,14 +242,12 @@ ErrorOr<ModuleLoadReport> load_modules(
         for (;;) {
             size_t next = order.size();
             bool pending = false;
+            size_t end = startable_end();
             for (size_t i = 0; i < order.size() && next == order.size(); ++i) {
                 if (taken[i])
                     continue;
                 pending = true;
-                bool held = std::any_of(barriers.begin(), barriers.end(), [&](size_t barrier) {
-                    return i >= barrier && !done_before(barrier);
-                });
-                if (held)
+                if (i >= end)
                     break;
                 const auto* dependencies = index.dependencies_of(order[i]);
                 bool ready =
